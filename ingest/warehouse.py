@@ -1,0 +1,243 @@
+"""The warehouse: Parquet files under ``<data_dir>/warehouse`` and a manifest that names the live ones.
+
+Writers never touch a live file. Each ingest writes new Parquet files for the partitions it changes,
+then swaps in a new manifest with one atomic rename. A run that dies before the swap leaves the
+previous warehouse whole; readers that opened the previous manifest keep reading its files, which
+are only removed one version later. So the dashboard never sees a lock or a half-written table.
+
+``connect()`` gives readers an in-memory DuckDB with one view per table over the manifest's files.
+``warehouse.duckdb`` beside it holds the same views for people who query with the DuckDB CLI.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from ingest.errors import WarehouseError
+
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+TABLES = ("launches", "launch_resources", "costs_daily", "ingest_runs", "quarantine")
+# Each table is split into partitions (expressions over the rows aliased r); a write replaces whole partitions.
+PARTITION_KEYS = {
+    "launches": "strftime(r.launch_month, '%Y-%m')",
+    "launch_resources": "strftime(r.launch_month, '%Y-%m')",
+    "costs_daily": "strftime(r.usage_month, '%Y-%m')",
+    "ingest_runs": "r.run_id",
+    "quarantine": "r.run_id",
+}
+MANIFEST = "manifest.json"
+PREVIOUS_MANIFEST = "manifest.prev.json"
+CATALOG = "warehouse.duckdb"
+
+
+@cache
+def schema_columns() -> dict[str, list[tuple[str, str]]]:
+    """{table: [(column, type), ...]} read from schema.sql by DuckDB itself."""
+    con = duckdb.connect()
+    con.execute(SCHEMA_FILE.read_text())
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in rows:
+        out.setdefault(table, []).append((column, dtype))
+    return out
+
+
+def select_list(table: str, source_alias: str = "") -> str:
+    """Columns of ``table`` cast to their warehouse types, in warehouse order."""
+    prefix = f"{source_alias}." if source_alias else ""
+    return ", ".join(f'CAST({prefix}"{c}" AS {t}) AS "{c}"' for c, t in schema_columns()[table])
+
+
+def warehouse_dir(data_dir: os.PathLike | str) -> Path:
+    return Path(data_dir) / "warehouse"
+
+
+def read_manifest(data_dir: os.PathLike | str) -> dict:
+    path = warehouse_dir(data_dir) / MANIFEST
+    if not path.exists():
+        return {"version": 0, "updated_at": None, "tables": {t: {} for t in TABLES}}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise WarehouseError(f"cannot read {path}: {exc}; restore it or delete the warehouse and ingest again") from None
+    for t in TABLES:
+        manifest["tables"].setdefault(t, {})
+    return manifest
+
+
+def warehouse_version(data_dir: os.PathLike | str) -> str:
+    """A cheap token that changes whenever an ingest commits: use it to key caches."""
+    path = warehouse_dir(data_dir) / MANIFEST
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "empty"
+    return f"{st.st_mtime_ns}-{st.st_size}"
+
+
+def _view_sql(root: Path, manifest: dict, table: str) -> str:
+    files = [str(root / f) for part in sorted(manifest["tables"][table]) for f in manifest["tables"][table][part]]
+    if not files:
+        cols = ", ".join(f'"{c}" {t}' for c, t in schema_columns()[table])
+        return f"CREATE OR REPLACE TABLE {table} ({cols})"
+    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false)"
+
+
+def attach_views(con: duckdb.DuckDBPyConnection, data_dir: os.PathLike | str, manifest: dict | None = None) -> dict:
+    root = warehouse_dir(data_dir).resolve()
+    manifest = manifest if manifest is not None else read_manifest(data_dir)
+    for table in TABLES:
+        con.execute(_view_sql(root, manifest, table))
+    return manifest
+
+
+def connect(data_dir: os.PathLike | str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only view of the current warehouse: in-memory DuckDB, one view per table."""
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    attach_views(con, data_dir)
+    return con
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class WarehouseWriter:
+    """One ingest run's view of the warehouse: stage changes, then commit them all or none."""
+
+    data_dir: Path
+    run_id: str
+    memory_limit: str = "1GB"
+    con: duckdb.DuckDBPyConnection = field(init=False)
+    pending: dict[str, dict[str, list[str]]] = field(init=False, default_factory=dict)
+
+    def __enter__(self) -> "WarehouseWriter":
+        self.root = warehouse_dir(self.data_dir)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.root / ".lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise WarehouseError(f"another ingest is writing to {self.root}; wait for it to finish and run again") from None
+        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        self.con = duckdb.connect(
+            config={"memory_limit": self.memory_limit, "temp_directory": str(self.tmp / "spill"), "preserve_insertion_order": False}
+        )
+        self.manifest = attach_views(self.con, self.data_dir)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+    def partitions_of(self, table: str) -> list[str]:
+        return sorted(self.manifest["tables"][table])
+
+    def write_partitions(self, table: str, rows_sql: str, params: dict | None = None) -> list[str]:
+        """Write ``rows_sql`` (the complete new content of every partition it touches) as new files.
+
+        The rows must carry every column of the table; they are cast to the warehouse types.
+        Returns the partitions written. Nothing is live until ``commit``.
+        """
+        key = PARTITION_KEYS[table]
+        out = self.root / table / self.run_id / f"w{sum(len(p) for p in self.pending.values())}"
+        self.con.execute(
+            f"COPY (SELECT {select_list(table, 'r')}, {key} AS part "
+            f"FROM ({rows_sql}) r) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), ROW_GROUP_SIZE 122880)",
+            params or {},
+        )
+        written: list[str] = []
+        if out.exists():
+            for part_dir in sorted(out.iterdir()):
+                part = part_dir.name.split("=", 1)[1]
+                files = sorted(str(f.relative_to(self.root)) for f in part_dir.glob("*.parquet"))
+                self.pending.setdefault(table, {})[part] = files
+                written.append(part)
+        return written
+
+    def drop_partitions(self, table: str, parts: list[str]) -> None:
+        """Mark partitions as emptied (every row in them was replaced elsewhere)."""
+        for part in parts:
+            self.pending.setdefault(table, {}).setdefault(part, [])
+
+    def commit(self, keep_only: tuple[str, ...] | None = None) -> dict:
+        """Swap in a manifest with the pending partitions. ``keep_only`` commits just those tables."""
+        tables = {t: dict(p) for t, p in self.manifest["tables"].items()}
+        for table, parts in self.pending.items():
+            if keep_only is not None and table not in keep_only:
+                continue
+            for part, files in parts.items():
+                if files:
+                    tables[table][part] = files
+                else:
+                    tables[table].pop(part, None)
+        new = {
+            "version": self.manifest["version"] + 1,
+            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "run_id": self.run_id,
+            "tables": tables,
+        }
+        current = self.root / MANIFEST
+        if current.exists():
+            shutil.copyfile(current, self.root / PREVIOUS_MANIFEST)
+        _atomic_write(current, json.dumps(new, indent=1, sort_keys=True))
+        self._write_catalog(new)
+        self._collect_garbage(new)
+        self.manifest = new
+        self.pending = {}
+        return new
+
+    def _write_catalog(self, manifest: dict) -> None:
+        tmp = self.root.parent / f".{CATALOG}.{self.run_id}"
+        con = duckdb.connect(str(tmp))
+        try:
+            attach_views(con, self.data_dir, manifest)
+        finally:
+            con.close()
+        os.replace(tmp, self.root.parent / CATALOG)
+
+    def _collect_garbage(self, manifest: dict) -> None:
+        """Delete files that neither this manifest nor the previous one names."""
+        live = {f for parts in manifest["tables"].values() for files in parts.values() for f in files}
+        prev_path = self.root / PREVIOUS_MANIFEST
+        if prev_path.exists():
+            prev = json.loads(prev_path.read_text())
+            live |= {f for parts in prev["tables"].values() for files in parts.values() for f in files}
+        for table in TABLES:
+            base = self.root / table
+            if not base.exists():
+                continue
+            for f in base.rglob("*.parquet"):
+                rel = str(f.relative_to(self.root))
+                if rel not in live and self.run_id not in rel:
+                    f.unlink(missing_ok=True)
+            for d in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                if not any(d.iterdir()):
+                    d.rmdir()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
