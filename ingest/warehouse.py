@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -113,7 +113,7 @@ def connect(data_dir: os.PathLike | str, threads: int | None = None) -> duckdb.D
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
@@ -125,8 +125,9 @@ class WarehouseWriter:
     memory_limit: str = "1GB"
     con: duckdb.DuckDBPyConnection = field(init=False)
     pending: dict[str, dict[str, list[str]]] = field(init=False, default_factory=dict)
+    pending_cursors: dict[str, dict | None] = field(init=False, default_factory=dict)
 
-    def __enter__(self) -> "WarehouseWriter":
+    def __enter__(self) -> WarehouseWriter:
         self.root = warehouse_dir(self.data_dir)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.root / ".lock", "w")
@@ -159,6 +160,7 @@ class WarehouseWriter:
         """
         key = PARTITION_KEYS[table]
         out = self.root / table / self.run_id / f"w{sum(len(p) for p in self.pending.values())}"
+        out.parent.mkdir(parents=True, exist_ok=True)
         self.con.execute(
             f"COPY (SELECT {select_list(table, 'r')}, {key} AS part "
             f"FROM ({rows_sql}) r) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), ROW_GROUP_SIZE 122880)",
@@ -178,6 +180,10 @@ class WarehouseWriter:
         for part in parts:
             self.pending.setdefault(table, {}).setdefault(part, [])
 
+    def set_cursor(self, name: str, value: dict | None) -> None:
+        """Remember where an incremental source got to; saved in the manifest with the data."""
+        self.pending_cursors[name] = value
+
     def commit(self, keep_only: tuple[str, ...] | None = None) -> dict:
         """Swap in a manifest with the pending partitions. ``keep_only`` commits just those tables."""
         tables = {t: dict(p) for t, p in self.manifest["tables"].items()}
@@ -189,9 +195,13 @@ class WarehouseWriter:
                     tables[table][part] = files
                 else:
                     tables[table].pop(part, None)
+        cursors = dict(self.manifest.get("cursors", {}))
+        if keep_only is None:
+            cursors.update(self.pending_cursors)
         new = {
             "version": self.manifest["version"] + 1,
-            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cursors": cursors,
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "run_id": self.run_id,
             "tables": tables,
         }
@@ -203,6 +213,7 @@ class WarehouseWriter:
         self._collect_garbage(new)
         self.manifest = new
         self.pending = {}
+        self.pending_cursors = {}
         return new
 
     def _write_catalog(self, manifest: dict) -> None:

@@ -1,0 +1,444 @@
+"""Launch items (DynamoDB JSON) → ``launches`` and ``launch_resources``, with bad records quarantined.
+
+The same code loads a table scan and an "export to S3": both arrive as files of DynamoDB JSON
+lines (``{"Item": {...}}``). DuckDB parses each file once into a typed struct (no per-item Python),
+a set-based validation gives each bad record its reason, and the good rows are staged as Parquet
+in batches so memory stays flat however large the table is. ``merge_launches`` then replaces, by
+``launch_id``, only the launches whose content changed.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from ingest.config import ItemAttributes
+from ingest.warehouse import WarehouseWriter
+
+STATUSES = ("PREPARING", "WAITING", "READY", "RUNNING", "COMPLETE", "FAILED")
+_SCALAR = "STRUCT(S VARCHAR, N VARCHAR)"
+_WHEN = f'"start" {_SCALAR}, "end" {_SCALAR}'
+
+# Helpers for the validation SQL. DynamoDB scalars arrive as {S: ..} or {N: ..}; times may be
+# ISO 8601 strings or epoch seconds; costs are decimal strings.
+_MACROS = """
+CREATE OR REPLACE MACRO ll_text(v) AS coalesce(v.S, v.N);
+CREATE OR REPLACE MACRO ll_ts(v) AS CASE
+    WHEN v.N IS NOT NULL THEN to_timestamp(TRY_CAST(v.N AS DOUBLE)) AT TIME ZONE 'UTC'
+    ELSE TRY_CAST(v.S AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END;
+CREATE OR REPLACE MACRO ll_bad_ts(v) AS ll_text(v) IS NOT NULL AND ll_ts(v) IS NULL;
+CREATE OR REPLACE MACRO ll_money(v) AS TRY_CAST(trim(ll_text(v)) AS DECIMAL(18,6));
+CREATE OR REPLACE MACRO ll_bad_money(v) AS ll_text(v) IS NOT NULL AND ll_money(v) IS NULL;
+CREATE OR REPLACE MACRO ll_num(v) AS TRY_CAST(ll_text(v) AS DOUBLE);
+CREATE OR REPLACE MACRO ll_hours(a, b) AS epoch(b - a) / 3600.0;
+CREATE OR REPLACE MACRO ll_purchase(p) AS CASE
+    WHEN p IS NULL THEN NULL
+    WHEN lower(replace(replace(p, '-', ''), '_', '')) IN ('spot') THEN 'Spot'
+    WHEN lower(replace(replace(replace(p, '-', ''), '_', ''), ' ', '')) IN ('ondemand', 'od') THEN 'On-Demand'
+    WHEN lower(p) LIKE 'reserved%' OR lower(p) LIKE 'savings%' THEN 'Reserved'
+    ELSE p END;
+"""
+
+
+def item_type(attrs: ItemAttributes) -> str:
+    """The DuckDB type a launch item is parsed into; unknown attributes are ignored."""
+    instance = (
+        f"STRUCT(M STRUCT(instance_type {_SCALAR}, purchase_option {_SCALAR}, count {_SCALAR}, "
+        f"availability_zone {_SCALAR}, {_WHEN}))"
+    )
+    volume = f"STRUCT(M STRUCT(volume_type {_SCALAR}, size_gb {_SCALAR}, count {_SCALAR}, {_WHEN}))"
+    filesystem = f"STRUCT(M STRUCT(file_system_id {_SCALAR}, deployment_type {_SCALAR}, capacity_gb {_SCALAR}, {_WHEN}))"
+    cluster = f"STRUCT(M STRUCT(cluster_name {_SCALAR}, {_WHEN}))"
+    resources = (
+        f"STRUCT(M STRUCT(instances STRUCT(L {instance}[]), volumes STRUCT(L {volume}[]), "
+        f"filesystem {filesystem}, cluster {cluster}))"
+    )
+    times = "STRUCT(M STRUCT(" + ", ".join(f"{s} {_SCALAR}" for s in STATUSES) + "))"
+    fields = {
+        attrs.status_times: times,
+        attrs.resources: resources,
+    }
+    for name in (
+        "launch_id", "consumer", "workflow_type", "compute_platform", "region", "status", "input_path",
+        "input_size_gb", "sample_count", "total_cost", "instance_cost", "volume_cost", "filesystem_cost",
+    ):  # fmt: skip
+        fields[getattr(attrs, name)] = _SCALAR
+    return "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in fields.items()) + ")"
+
+
+def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
+    """Flatten parsed items (a relation with columns rn, source, Item) into typed launch columns."""
+    a = {k: f'Item."{getattr(attrs, k)}"' for k in ItemAttributes.__dataclass_fields__}
+    times = a["status_times"] + ".M"
+    res = a["resources"] + ".M"
+    status_cols = ",\n        ".join(f"ll_ts({times}.{s}) AS {s.lower()}_ts" for s in STATUSES)
+    bad_times = " OR ".join(f"ll_bad_ts({times}.{s})" for s in STATUSES)
+    return f"""
+    SELECT
+        rn, source, to_json(Item) AS raw_record,
+        nullif(trim(ll_text({a["launch_id"]})), '') AS launch_id,
+        ll_text({a["consumer"]}) AS consumer,
+        ll_text({a["workflow_type"]}) AS workflow_type,
+        ll_text({a["compute_platform"]}) AS compute_platform,
+        ll_text({a["region"]}) AS region,
+        upper(ll_text({a["status"]})) AS status,
+        ll_text({a["input_path"]}) AS input_path,
+        ll_num({a["input_size_gb"]}) AS input_size_gb,
+        ll_text({a["input_size_gb"]}) AS input_size_text,
+        TRY_CAST(ll_num({a["sample_count"]}) AS INTEGER) AS sample_count,
+        {status_cols},
+        {bad_times} AS has_bad_status_time,
+        ll_money({a["total_cost"]}) AS total_cost,
+        ll_money({a["instance_cost"]}) AS instance_cost,
+        ll_money({a["volume_cost"]}) AS volume_cost,
+        ll_money({a["filesystem_cost"]}) AS filesystem_cost,
+        CASE
+            WHEN ll_bad_money({a["total_cost"]}) THEN 'totalCost'
+            WHEN ll_bad_money({a["instance_cost"]}) THEN 'instance_cost'
+            WHEN ll_bad_money({a["volume_cost"]}) THEN 'volume_cost'
+            WHEN ll_bad_money({a["filesystem_cost"]}) THEN 'filesystem_cost'
+        END AS bad_cost_field,
+        coalesce(ll_text({a["total_cost"]}), ll_text({a["instance_cost"]}), ll_text({a["volume_cost"]}),
+                 ll_text({a["filesystem_cost"]})) AS any_cost_text,
+        [ll_text({a["total_cost"]}), ll_text({a["instance_cost"]}), ll_text({a["volume_cost"]}),
+         ll_text({a["filesystem_cost"]})] AS cost_texts,
+        coalesce({res}.instances.L, []) AS instances,
+        coalesce({res}.volumes.L, []) AS volumes,
+        {res}.filesystem.M AS filesystem,
+        {res}.cluster.M AS cluster
+    FROM ({source_sql})
+    """
+
+
+def _resources_sql() -> str:
+    """One row per consumed resource of each parsed launch (relation ``parsed``)."""
+    return """
+    SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb,
+           availability_zone, resource_id, started_at, ended_at, start_text, end_text
+    FROM (
+        SELECT p.launch_id, p.rn, 'instance' AS kind, ll_text(i.M.instance_type) AS resource_type,
+               split_part(ll_text(i.M.instance_type), '.', 1) AS family,
+               nullif(split_part(ll_text(i.M.instance_type), '.', 2), '') AS size,
+               ll_purchase(ll_text(i.M.purchase_option)) AS purchase_option,
+               coalesce(TRY_CAST(ll_num(i.M.count) AS INTEGER), 1) AS count, NULL::DOUBLE AS size_gb,
+               ll_text(i.M.availability_zone) AS availability_zone, NULL AS resource_id,
+               ll_ts(i.M."start") AS started_at, ll_ts(i.M."end") AS ended_at,
+               ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, 1 AS kind_order, i_idx AS idx
+        FROM parsed p, unnest(p.instances) WITH ORDINALITY AS u(i, i_idx)
+        UNION ALL
+        SELECT p.launch_id, p.rn, 'volume', ll_text(v.M.volume_type), ll_text(v.M.volume_type), NULL, NULL,
+               coalesce(TRY_CAST(ll_num(v.M.count) AS INTEGER), 1), ll_num(v.M.size_gb), NULL, NULL,
+               ll_ts(v.M."start"), ll_ts(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), 2, v_idx
+        FROM parsed p, unnest(p.volumes) WITH ORDINALITY AS u(v, v_idx)
+        UNION ALL
+        SELECT launch_id, rn, 'filesystem', ll_text(filesystem.deployment_type), 'fsx-lustre', NULL, NULL, 1,
+               ll_num(filesystem.capacity_gb), NULL, ll_text(filesystem.file_system_id),
+               ll_ts(filesystem."start"), ll_ts(filesystem."end"), ll_text(filesystem."start"),
+               ll_text(filesystem."end"), 3, 1
+        FROM parsed WHERE filesystem IS NOT NULL
+        UNION ALL
+        SELECT launch_id, rn, 'cluster', 'eks', 'eks', NULL, NULL, 1, NULL, NULL, ll_text(cluster.cluster_name),
+               ll_ts(cluster."start"), ll_ts(cluster."end"), ll_text(cluster."start"), ll_text(cluster."end"), 4, 1
+        FROM parsed WHERE cluster IS NOT NULL
+    )
+    ORDER BY rn, kind_order, idx
+    """
+
+
+_VALIDATED_SQL = """
+SELECT p.*,
+    coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) AS launched_at,
+    coalesce(complete_ts, failed_ts) AS ended_at,
+    CASE
+        WHEN p.launch_id IS NULL THEN 'missing launch_id: the item has no key attribute'
+        WHEN p.status IS NULL THEN 'missing status'
+        WHEN p.status NOT IN ('PREPARING', 'WAITING', 'READY', 'RUNNING', 'COMPLETE', 'FAILED')
+            THEN 'unknown status "' || p.status || '" (expected PREPARING, WAITING, READY, RUNNING, COMPLETE or FAILED)'
+        WHEN has_bad_status_time THEN 'unparseable timestamp in status times (expected ISO 8601 or epoch seconds)'
+        WHEN r.bad_time_text IS NOT NULL
+            THEN 'unparseable timestamp "' || r.bad_time_text || '" on a consumed ' || r.bad_time_kind
+        WHEN bad_cost_field IS NOT NULL THEN bad_cost_field || ' is not a number: "'
+            || coalesce(list_filter(cost_texts, lambda x: TRY_CAST(trim(x) AS DECIMAL(18,6)) IS NULL AND x IS NOT NULL)[1], '') || '"'
+        WHEN input_size_text IS NOT NULL AND (input_size_gb IS NULL OR input_size_gb < 0)
+            THEN 'input size is not a non-negative number: "' || input_size_text || '"'
+        WHEN coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) IS NULL
+            THEN 'no status times: the launch has no PREPARING (or any other) timestamp'
+        WHEN complete_ts IS NOT NULL AND failed_ts IS NOT NULL THEN 'both COMPLETE and FAILED times are set'
+        WHEN list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)], lambda x: x IS NOT NULL)
+             <> list_sort(list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)], lambda x: x IS NOT NULL))
+            THEN 'status times out of order (PREPARING <= WAITING <= READY <= RUNNING <= COMPLETE/FAILED expected)'
+        WHEN CASE p.status WHEN 'PREPARING' THEN preparing_ts WHEN 'WAITING' THEN waiting_ts WHEN 'READY' THEN ready_ts
+                 WHEN 'RUNNING' THEN running_ts WHEN 'COMPLETE' THEN complete_ts ELSE failed_ts END IS NULL
+            THEN 'status ' || p.status || ' has no time in the status times'
+        WHEN r.negative_kind IS NOT NULL THEN 'negative duration: a consumed ' || r.negative_kind || ' ends before it starts'
+        WHEN total_cost IS NOT NULL
+             AND coalesce(instance_cost, 0) + coalesce(volume_cost, 0) + coalesce(filesystem_cost, 0) > total_cost + 0.01
+            THEN 'cost parts (instance + volume + filesystem) exceed totalCost ' || CAST(total_cost AS VARCHAR)
+    END AS reason
+FROM parsed p
+LEFT JOIN (
+    SELECT rn,
+        arg_min(kind || ' ' || coalesce(resource_type, ''), (started_at IS NULL OR ended_at IS NULL OR ended_at >= started_at))
+            FILTER (WHERE ended_at < started_at) AS negative_kind,
+        first(CASE WHEN started_at IS NULL AND start_text IS NOT NULL THEN start_text
+                   WHEN ended_at IS NULL AND end_text IS NOT NULL THEN end_text END)
+            FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL)) AS bad_time_text,
+        first(kind) FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL)) AS bad_time_kind
+    FROM resources GROUP BY rn
+) r USING (rn)
+"""
+
+_LAUNCH_ROWS_SQL = """
+SELECT
+    v.launch_id, v.consumer, v.workflow_type, v.compute_platform, v.region, v.status, v.input_path,
+    v.input_size_gb, v.sample_count, v.launched_at, date_trunc('month', v.launched_at)::DATE AS launch_month,
+    v.preparing_ts AS preparing_at, v.waiting_ts AS waiting_at, v.ready_ts AS ready_at, v.running_ts AS running_at,
+    v.complete_ts AS completed_at, v.failed_ts AS failed_at, v.ended_at,
+    ll_hours(v.preparing_ts, coalesce(v.waiting_ts, v.ready_ts, v.running_ts, v.ended_at)) AS preparing_hours,
+    ll_hours(v.waiting_ts, coalesce(v.ready_ts, v.running_ts, v.ended_at)) AS waiting_hours,
+    ll_hours(v.ready_ts, coalesce(v.running_ts, v.ended_at)) AS queued_hours,
+    ll_hours(v.running_ts, v.ended_at) AS running_hours,
+    ll_hours(v.launched_at, v.ended_at) AS total_hours,
+    coalesce(i.instance_count, 0) AS instance_count,
+    coalesce(i.instance_hours, 0) AS instance_hours,
+    i.primary_instance_type, i.primary_purchase_option,
+    CASE WHEN v.total_cost IS NOT NULL THEN coalesce(v.instance_cost, 0) END AS instance_cost,
+    CASE WHEN v.total_cost IS NOT NULL THEN coalesce(v.volume_cost, 0) END AS volume_cost,
+    CASE WHEN v.total_cost IS NOT NULL THEN coalesce(v.filesystem_cost, 0) END AS filesystem_cost,
+    v.total_cost - coalesce(v.instance_cost, 0) - coalesce(v.volume_cost, 0) - coalesce(v.filesystem_cost, 0)
+        AS control_plane_cost,
+    v.total_cost,
+    $currency AS currency,
+    CASE WHEN v.total_cost IS NULL THEN 'pending' ELSE 'item' END AS price_source,
+    NULL AS row_hash,
+    $run_id AS ingest_run_id
+FROM validated v
+LEFT JOIN (
+    SELECT rn, sum(count) AS instance_count, sum(count * hours) AS instance_hours,
+           arg_max(resource_type, count * coalesce(hours, 0)) AS primary_instance_type,
+           arg_max(purchase_option, count * coalesce(hours, 0)) AS primary_purchase_option
+    FROM resource_rows WHERE kind = 'instance' GROUP BY rn
+) i USING (rn)
+WHERE v.reason IS NULL
+"""
+
+
+@dataclass
+class StageResult:
+    """What staging read: counts, and the staged Parquet files the merge reads."""
+
+    records_read: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    launch_files: list[str] = field(default_factory=list)
+    resource_files: list[str] = field(default_factory=list)
+    quarantine_files: list[str] = field(default_factory=list)
+
+
+def _launch_hash_sql() -> str:
+    from ingest.warehouse import schema_columns
+
+    content = [c for c, _ in schema_columns()["launches"] if c not in ("row_hash", "ingest_run_id")]
+    return "md5(concat_ws('|', " + ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '∅')" for c in content) + "))"
+
+
+def _resource_hash_sql() -> str:
+    cols = ["kind", "resource_type", "purchase_option", "count", "size_gb", "availability_zone", "resource_id", "started_at", "ended_at"]
+    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '∅')" for c in cols)
+    return f"md5(string_agg(concat_ws('|', {parts}), '#' ORDER BY resource_index))"
+
+
+def stage_items(
+    writer: WarehouseWriter,
+    files: Iterable[Path],
+    attrs: ItemAttributes,
+    source: str,
+    currency: str = "USD",
+    on_file: Callable[[Path, int], None] | None = None,
+) -> StageResult:
+    """Parse, validate and stage launch items from DynamoDB-JSON-lines files (plain or gzip)."""
+    con = writer.con
+    con.execute(_MACROS)
+    stage_dir = writer.tmp / "stage"
+    stage_dir.mkdir(exist_ok=True)
+    result = StageResult()
+    typ = item_type(attrs)
+    for n, path in enumerate(files):
+        rows = _read_file(con, Path(path), typ, source, stage_dir, n, result)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT * FROM items', attrs)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql()}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_VALIDATED_SQL}")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE resource_rows AS SELECT r.*, "
+            "row_number() OVER (PARTITION BY r.rn ORDER BY r.rn) AS resource_index, ll_hours(started_at, ended_at) AS hours "
+            "FROM resources r SEMI JOIN validated v ON v.rn = r.rn AND v.reason IS NULL"
+        )
+        base = stage_dir / f"{n:05d}"
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (row_hash), {_launch_hash_sql()} AS row_hash FROM ({_LAUNCH_ROWS_SQL})) "
+            f"TO '{base}-launches.parquet' (FORMAT parquet)",
+            {"run_id": writer.run_id, "currency": currency},
+        )
+        con.execute(
+            f"""COPY (
+                SELECT r.launch_id, r.resource_index, r.kind, r.resource_type, r.family, r.size, r.purchase_option,
+                       r.count, r.size_gb, r.availability_zone, r.resource_id, r.started_at, r.ended_at, r.hours,
+                       NULL AS unit_price, NULL AS cost, date_trunc('month', v.launched_at)::DATE AS launch_month,
+                       $run_id AS ingest_run_id
+                FROM resource_rows r JOIN validated v USING (rn)
+            ) TO '{base}-resources.parquet' (FORMAT parquet)""",
+            {"run_id": writer.run_id},
+        )
+        con.execute(
+            f"""COPY (
+                SELECT $run_id AS run_id, source, launch_id AS record_key, reason, raw_record,
+                       now()::TIMESTAMP AS quarantined_at
+                FROM validated WHERE reason IS NOT NULL
+            ) TO '{base}-quarantine.parquet' (FORMAT parquet)""",
+            {"run_id": writer.run_id},
+        )
+        result.records_read += rows
+        for reason, count in con.execute("SELECT reason, count(*) FROM validated WHERE reason IS NOT NULL GROUP BY reason").fetchall():
+            result.reasons[reason] = result.reasons.get(reason, 0) + count
+            result.quarantined += count
+        result.launch_files.append(f"{base}-launches.parquet")
+        result.resource_files.append(f"{base}-resources.parquet")
+        result.quarantine_files.append(f"{base}-quarantine.parquet")
+        if on_file:
+            on_file(Path(path), rows)
+    for name in ("items", "parsed", "resources", "validated", "resource_rows"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return result
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, typ: str, source: str, stage_dir: Path, n: int, result: StageResult) -> int:
+    """Load one file's items into the temp table ``items``; lines that are not items are quarantined."""
+    spec = f"columns={{'Item': '{typ}'}}, format='newline_delimited', maximum_object_size=16777216"
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE items AS SELECT row_number() OVER () AS rn, $source AS source, Item "
+            f"FROM read_json($path, {spec})",
+            {"path": str(path), "source": source},
+        )
+    except duckdb.Error:
+        # A malformed line spoils DuckDB's bulk read: sort the file's lines, good from bad, in Python
+        # (only for this file), quarantine the bad ones with their line number, and load the rest.
+        clean = stage_dir / f"{n:05d}-clean.json"
+        bad = []
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as src, open(clean, "wb") as out:
+            for lineno, line in enumerate(src, 1):
+                if not line.strip():
+                    continue
+                try:
+                    doc = orjson.loads(line)
+                    if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
+                        raise ValueError("no Item object")
+                    con.execute(f"SELECT * FROM read_json(?, {spec})", [_one_line_file(stage_dir, line)]).fetchall()
+                except (ValueError, duckdb.Error) as exc:
+                    why = "not valid JSON" if isinstance(exc, orjson.JSONDecodeError) else "not a DynamoDB JSON item"
+                    bad.append((f"{source}: line {lineno}", f"line {lineno} is {why}", line.decode("utf-8", "replace")[:10000]))
+                    continue
+                out.write(line.rstrip(b"\n") + b"\n")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE items AS SELECT row_number() OVER () AS rn, $source AS source, Item "
+            f"FROM read_json($path, {spec})",
+            {"path": str(clean), "source": source},
+        )
+        if bad:
+            con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (run_id VARCHAR, source VARCHAR, record_key VARCHAR, reason VARCHAR, raw_record VARCHAR)")
+            con.executemany("INSERT INTO bad_lines VALUES ('', ?, NULL, ?, ?)", bad)
+            out_file = stage_dir / f"{n:05d}-badlines-quarantine.parquet"
+            con.execute(
+                f"COPY (SELECT $run_id AS run_id, source, record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
+                f"FROM bad_lines) TO '{out_file}' (FORMAT parquet)",
+                {"run_id": ""},
+            )
+            result.quarantine_files.append(str(out_file))
+            result.quarantined += len(bad)
+            result.records_read += len(bad)
+            for _, reason, _ in bad:
+                key = reason.split(" is ", 1)[1]
+                result.reasons[f"line is {key}"] = result.reasons.get(f"line is {key}", 0) + 1
+    return con.execute("SELECT count(*) FROM items").fetchone()[0]
+
+
+def _one_line_file(stage_dir: Path, line: bytes) -> str:
+    probe = stage_dir / "probe.json"
+    probe.write_bytes(line.rstrip(b"\n") + b"\n")
+    return str(probe)
+
+
+@dataclass
+class MergeResult:
+    loaded: int
+    unchanged: int
+
+
+def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
+    """Replace, by launch_id, the launches whose content changed; leave every other row alone."""
+    con = writer.con
+    if not staged.launch_files:
+        return MergeResult(0, 0)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM read_parquet($files) "
+        "QUALIFY row_number() OVER (PARTITION BY launch_id ORDER BY coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) DESC, row_hash) = 1",
+        {"files": staged.launch_files},
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming_resources AS SELECT r.* FROM read_parquet($files) r "
+        "SEMI JOIN incoming i ON i.launch_id = r.launch_id AND i.ingest_run_id = r.ingest_run_id",
+        {"files": staged.resource_files},
+    )
+    # The launch hash covers the launch row; resources are compared by their own fingerprint.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE changed AS
+        WITH new_res AS (SELECT launch_id, {_resource_hash_sql()} AS h FROM incoming_resources GROUP BY launch_id),
+             old_res AS (SELECT launch_id, {_resource_hash_sql()} AS h FROM launch_resources
+                         WHERE launch_id IN (SELECT launch_id FROM incoming) GROUP BY launch_id)
+        SELECT i.launch_id, i.launch_month FROM incoming i
+        LEFT JOIN launches o ON o.launch_id = i.launch_id
+        LEFT JOIN new_res n ON n.launch_id = i.launch_id
+        LEFT JOIN old_res r ON r.launch_id = i.launch_id
+        WHERE o.launch_id IS NULL OR o.row_hash <> i.row_hash OR n.h IS DISTINCT FROM r.h"""
+    )
+    changed = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+    incoming = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+    if changed == 0:
+        return MergeResult(0, incoming)
+    months = [
+        m
+        for (m,) in con.execute(
+            "SELECT DISTINCT strftime(launch_month, '%Y-%m') FROM changed UNION "
+            "SELECT DISTINCT strftime(launch_month, '%Y-%m') FROM launches WHERE launch_id IN (SELECT launch_id FROM changed)"
+        ).fetchall()
+    ]
+    con.execute("CREATE OR REPLACE TEMP TABLE affected_months AS SELECT unnest($months) AS m", {"months": months})
+    for table, new_rows in (("launches", "incoming"), ("launch_resources", "incoming_resources")):
+        written = writer.write_partitions(
+            table,
+            f"""SELECT * FROM {table} WHERE strftime(launch_month, '%Y-%m') IN (SELECT m FROM affected_months)
+                  AND launch_id NOT IN (SELECT launch_id FROM changed)
+                UNION ALL BY NAME
+                SELECT * FROM {new_rows} WHERE launch_id IN (SELECT launch_id FROM changed)""",
+        )
+        writer.drop_partitions(table, [m for m in months if m not in written])
+    return MergeResult(changed, incoming - changed)
+
+
+def stage_quarantine(writer: WarehouseWriter, staged: StageResult) -> None:
+    """Record this run's rejected records (always kept, even when the run fails later)."""
+    files = [f for f in staged.quarantine_files if Path(f).exists()]
+    if files:
+        writer.write_partitions(
+            "quarantine",
+            "SELECT $run_id AS run_id, source, record_key, reason, raw_record, quarantined_at FROM read_parquet($files)",
+            {"run_id": writer.run_id, "files": files},
+        )
+
+

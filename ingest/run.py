@@ -1,0 +1,106 @@
+"""One ingest run: the writer, its counters, its ``ingest_runs`` row and its one-screen summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.warehouse import WarehouseWriter, new_run_id
+
+
+@dataclass
+class RunStats:
+    command: str
+    source: str
+    records_read: int = 0
+    records_loaded: int = 0
+    records_unchanged: int = 0
+    records_quarantined: int = 0
+    api_requests: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    outcome: str = "succeeded"
+    message: str | None = None
+
+    def add_reasons(self, reasons: dict[str, int]) -> None:
+        for reason, count in reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
+
+
+@dataclass
+class IngestRun:
+    writer: WarehouseWriter
+    stats: RunStats
+    started_at: datetime
+    started: float
+
+
+@contextmanager
+def ingest_run(data_dir: Path, command: str, source: str, memory_limit: str = "1GB"):
+    """Open the warehouse for one run; on any exit record the run in ``ingest_runs``.
+
+    Data tables are committed only if the body finishes; a failed run still records its
+    ``ingest_runs`` row (outcome failed, with the message) and leaves every table as it was.
+    """
+    run_id = new_run_id()
+    with WarehouseWriter(Path(data_dir), run_id, memory_limit=memory_limit) as writer:
+        run = IngestRun(writer, RunStats(command, source), datetime.now(UTC).replace(tzinfo=None), time.monotonic())
+        try:
+            yield run
+        except BaseException as exc:
+            run.stats.outcome = "failed"
+            run.stats.message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _write_run_row(run)
+            writer.commit(keep_only=("ingest_runs",))
+            raise
+        _write_run_row(run)
+        writer.commit()
+
+
+def _write_run_row(run: IngestRun) -> None:
+    s = run.stats
+    run.writer.write_partitions(
+        "ingest_runs",
+        "SELECT $run_id AS run_id, $command AS command, $source AS source, $started_at AS started_at, "
+        "now()::TIMESTAMP AS ended_at, $read AS records_read, $loaded AS records_loaded, $unchanged AS records_unchanged, "
+        "$quarantined AS records_quarantined, $api AS api_requests, $outcome AS outcome, $message AS message",
+        {
+            "run_id": run.writer.run_id,
+            "command": s.command,
+            "source": s.source,
+            "started_at": run.started_at,
+            "read": s.records_read,
+            "loaded": s.records_loaded,
+            "unchanged": s.records_unchanged,
+            "quarantined": s.records_quarantined,
+            "api": s.api_requests,
+            "outcome": s.outcome,
+            "message": s.message,
+        },
+    )
+
+
+def print_summary(run: IngestRun, out=sys.stdout) -> None:
+    s = run.stats
+    took = time.monotonic() - run.started
+    lines = [
+        f"Launch Ledger ingest · {s.command} · run {run.writer.run_id} · {s.outcome}",
+        f"  source               {s.source}",
+        f"  records read         {s.records_read:,}",
+        f"  loaded (new/changed) {s.records_loaded:,}",
+        f"  unchanged            {s.records_unchanged:,}",
+        f"  quarantined          {s.records_quarantined:,}",
+    ]
+    for reason, count in sorted(s.reasons.items(), key=lambda kv: -kv[1])[:8]:
+        lines.append(f"    {count:>8,}  {reason}")
+    lines += [
+        f"  API requests         {s.api_requests:,}",
+        f"  time taken           {took:,.1f} s",
+        f"  warehouse            {run.writer.root}",
+    ]
+    lines += [f"  note: {n}" for n in s.notes]
+    print("\n".join(lines), file=out)
