@@ -84,7 +84,7 @@ def _write_run_row(run: IngestRun) -> None:
     )
 
 
-def print_summary(run: IngestRun, out=sys.stdout) -> None:
+def print_summary(run: IngestRun, out=None) -> None:
     s = run.stats
     took = time.monotonic() - run.started
     lines = [
@@ -103,4 +103,4 @@ def print_summary(run: IngestRun, out=sys.stdout) -> None:
         f"  warehouse            {run.writer.root}",
     ]
     lines += [f"  note: {n}" for n in s.notes]
-    print("\n".join(lines), file=out)
+    print("\n".join(lines), file=out or sys.stdout)

@@ -1,0 +1,142 @@
+"""Loading launch items from DynamoDB export files: validation, quarantine, idempotence, atomicity."""
+
+import gzip
+import json
+from decimal import Decimal
+
+import pytest
+
+from ingest import launches as launches_module
+from ingest.__main__ import main
+from ingest.warehouse import connect, read_manifest
+
+
+def _rows(data_dir, sql):
+    return connect(data_dir).execute(sql).fetchall()
+
+
+def test_good_items_load_with_exact_money_and_phases(tmp_path, items_file, capsys):
+    assert main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "records read         10" in out and "quarantined          6" in out
+
+    rows = _rows(tmp_path, "SELECT launch_id, status, total_cost, instance_cost, volume_cost, filesystem_cost, "
+                           "control_plane_cost, price_source FROM launches ORDER BY launch_id")
+    assert [r[0] for r in rows] == ["wl-a1", "wl-a2", "wl-a3", "wl-a4"]
+    a1, a2, a3, a4 = rows
+    assert a1[2:] == (Decimal("12.3456"), Decimal("10"), Decimal("0.3456"), Decimal("2"), Decimal("0"), "item")
+    # EKS: totalCost 2.05 minus the parts 1.90 leaves the control plane share
+    assert a2[6] == Decimal("0.15") and a2[7] == "item"
+    assert a3[2] is None and a3[7] == "pending"  # COMPLETE without a price yet
+    assert a4[1] == "RUNNING" and a4[7] == "pending"
+
+    (phases,) = _rows(tmp_path, "SELECT preparing_hours, waiting_hours, queued_hours, running_hours, total_hours, "
+                                "instance_count, instance_hours, primary_instance_type, primary_purchase_option "
+                                "FROM launches WHERE launch_id = 'wl-a1'")
+    # 10:00 → 10:06 → 10:30 → 11:00 → 15:00; 4 × r6i.4xlarge Spot for 4 h + 1 × c6i.2xlarge for 2 h
+    assert phases == pytest.approx((0.1, 0.4, 0.5, 4.0, 5.0, 5, 18.0, "r6i.4xlarge", "Spot"))
+    # epoch-second timestamps parse too: wl-a2 ran 1741086000 → 1741093200 = 2 h
+    assert _rows(tmp_path, "SELECT running_hours, failed_at FROM launches WHERE launch_id = 'wl-a2'")[0][0] == 2.0
+
+
+def test_resources_are_one_row_each(tmp_path, items_file):
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    rows = _rows(tmp_path, "SELECT kind, resource_type, family, size, purchase_option, count, size_gb, hours "
+                           "FROM launch_resources WHERE launch_id = 'wl-a1' ORDER BY resource_index")
+    assert rows == [
+        ("instance", "r6i.4xlarge", "r6i", "4xlarge", "Spot", 4, None, 4.0),
+        ("instance", "c6i.2xlarge", "c6i", "2xlarge", "On-Demand", 1, None, 2.0),
+        ("volume", "gp3", "gp3", None, None, 4, 500.0, 4.0),
+        ("filesystem", "PERSISTENT_2", "fsx-lustre", None, None, 1, 1200.0, 4.5),
+    ]
+    assert _rows(tmp_path, "SELECT kind, resource_id FROM launch_resources WHERE launch_id = 'wl-a2' AND kind = 'cluster'") == [
+        ("cluster", "genomics-eks")
+    ]
+
+
+def test_bad_records_are_quarantined_with_reasons(tmp_path, items_file):
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    reasons = dict(_rows(tmp_path, "SELECT coalesce(record_key, '?'), reason FROM quarantine"))
+    assert reasons["?"].startswith("missing launch_id")
+    assert reasons["wl-bad-ts"].startswith("unparseable timestamp")
+    assert reasons["wl-bad-cost"] == 'totalCost is not a number: "n/a"'
+    assert reasons["wl-bad-status"].startswith('unknown status "CANCELLED_BY_USER"')
+    assert reasons["wl-bad-order"].startswith("status times out of order")
+    assert reasons["wl-bad-duration"].startswith("negative duration")
+    raw = json.loads(_rows(tmp_path, "SELECT raw_record FROM quarantine WHERE record_key = 'wl-bad-cost'")[0][0])
+    assert raw["totalCost"]["S"] == "n/a"
+
+
+def test_same_input_twice_changes_nothing(tmp_path, items_file, capsys):
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    before = read_manifest(tmp_path)["tables"]
+    capsys.readouterr()
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    assert "unchanged            4" in capsys.readouterr().out
+    after = read_manifest(tmp_path)["tables"]
+    assert after["launches"] == before["launches"] and after["launch_resources"] == before["launch_resources"]
+    assert _rows(tmp_path, "SELECT count(*) FROM ingest_runs") == [(2,)]
+
+
+def test_updated_item_replaces_its_row(tmp_path, items_file, fixture_items):
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    priced = dict(fixture_items[2])  # wl-a3 gets its price
+    priced.update(totalCost={"S": "0.2000"}, instance_cost={"S": "0.2000"})
+    update = tmp_path / "update.json.gz"
+    with gzip.open(update, "wt") as fh:
+        fh.write(json.dumps({"Item": priced}) + "\n")
+    main(["dynamodb-export", str(update), "--data-dir", str(tmp_path)])
+    assert _rows(tmp_path, "SELECT count(*), count(DISTINCT launch_id) FROM launches") == [(4, 4)]
+    assert _rows(tmp_path, "SELECT total_cost, price_source FROM launches WHERE launch_id = 'wl-a3'") == [(Decimal("0.2"), "item")]
+    assert _rows(tmp_path, "SELECT count(*) FROM launch_resources WHERE launch_id = 'wl-a3'") == [(1,)]
+
+
+def test_malformed_lines_are_quarantined_and_the_rest_loads(tmp_path, items_file):
+    broken = tmp_path / "broken.json"
+    lines = items_file.read_text().splitlines()
+    broken.write_text("\n".join([lines[0], "{not json", '{"Item": {"launch_id": {"L": "oops"}}}', lines[1]]) + "\n")
+    assert main(["dynamodb-export", str(broken), "--data-dir", str(tmp_path / "wh")]) == 0
+    assert _rows(tmp_path / "wh", "SELECT launch_id FROM launches ORDER BY 1") == [("wl-a1",), ("wl-a2",)]
+    reasons = [r for (r,) in _rows(tmp_path / "wh", "SELECT reason FROM quarantine ORDER BY reason")]
+    assert any("line 2 is not valid JSON" in r for r in reasons)
+
+
+def test_a_run_that_dies_leaves_the_warehouse_whole(tmp_path, items_file, monkeypatch, capsys):
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    before = read_manifest(tmp_path)["tables"]["launches"]
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(launches_module, "merge_launches", explode)
+    monkeypatch.setattr("ingest.jobs.merge_launches", explode)
+    with pytest.raises(RuntimeError):
+        main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    assert read_manifest(tmp_path)["tables"]["launches"] == before
+    assert _rows(tmp_path, "SELECT outcome, message FROM ingest_runs ORDER BY started_at DESC LIMIT 1") == [("failed", "disk full")]
+    assert _rows(tmp_path, "SELECT count(*) FROM launches") == [(4,)]
+
+
+def test_missing_path_is_one_clear_line(tmp_path, capsys):
+    assert main(["dynamodb-export", str(tmp_path / "nope"), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: export path") and "does not exist" in err
+
+
+def test_attribute_names_come_from_the_config(tmp_path, items_file):
+    renamed = tmp_path / "renamed.json"
+    text = items_file.read_text().replace('"consumer"', '"team"').replace('"totalCost"', '"total_price"')
+    renamed.write_text(text)
+    config = tmp_path / "ll.toml"
+    config.write_text('[dynamodb.attributes]\nconsumer = "team"\ntotal_cost = "total_price"\n')
+    main(["dynamodb-export", str(renamed), "--data-dir", str(tmp_path / "wh"), "--config", str(config)])
+    assert _rows(tmp_path / "wh", "SELECT consumer, total_cost FROM launches WHERE launch_id = 'wl-a1'") == [
+        ("oncology", Decimal("12.3456"))
+    ]
+
+
+def test_unknown_config_setting_is_reported(tmp_path, items_file, capsys):
+    config = tmp_path / "ll.toml"
+    config.write_text('[dynamodb.attributes]\ncustomer = "team"\n')
+    assert main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path), "--config", str(config)]) == 1
+    assert "unknown setting dynamodb.attributes.customer" in capsys.readouterr().err
