@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import boto3
+import pyarrow as pa
 
 from ingest.config import CostExplorerSettings
 from ingest.dynamodb import RETRY_CONFIG
@@ -156,7 +157,11 @@ def load_pages(
     con.execute(f"CREATE OR REPLACE TEMP TABLE incoming_costs ({cols})")
     rows = [row for page in pages for row in page_rows(page, settings, writer.run_id)]
     if rows:
-        con.executemany(f"INSERT INTO incoming_costs VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+        # Amounts travel as decimal strings and are cast by DuckDB: exact, and one bulk insert.
+        table = pa.Table.from_pylist([dict(zip(_COLUMNS, _as_text(row), strict=True)) for row in rows])
+        con.register("incoming_costs_arrow", table)
+        con.execute(f"INSERT INTO incoming_costs SELECT {', '.join(_COLUMNS)} FROM incoming_costs_arrow")
+        con.unregister("incoming_costs_arrow")
     con.execute("CREATE OR REPLACE TEMP TABLE covered_days AS SELECT unnest($days)::DATE AS d", {"days": [d for r in covered for d in r.days()]})
     content = [c for c in _COLUMNS if c != "ingest_run_id"]
     same = con.execute(
@@ -184,6 +189,10 @@ def load_pages(
     writer.drop_partitions("costs_daily", [m for m in months if m not in written])
     writer.set_cursor(CURSOR, _cursor(final))
     return CostLoad(len(rows), len(rows), 0, final)
+
+
+def _as_text(row: tuple) -> tuple:
+    return tuple(str(v) if isinstance(v, Decimal) else v for v in row)
 
 
 def _types() -> dict[str, str]:
