@@ -80,7 +80,7 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
     bad_times = " OR ".join(f"ll_bad_ts({times}.{s})" for s in STATUSES)
     return f"""
     SELECT
-        rn, source, to_json(Item) AS raw_record,
+        rn, source,
         nullif(trim(ll_text({a["launch_id"]})), '') AS launch_id,
         ll_text({a["consumer"]}) AS consumer,
         ll_text({a["workflow_type"]}) AS workflow_type,
@@ -119,7 +119,8 @@ def _resources_sql() -> str:
     """One row per consumed resource of each parsed launch (relation ``parsed``)."""
     return """
     SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb,
-           availability_zone, resource_id, started_at, ended_at, start_text, end_text
+           availability_zone, resource_id, started_at, ended_at, start_text, end_text,
+           row_number() OVER (PARTITION BY rn ORDER BY kind_order, idx) AS resource_index
     FROM (
         SELECT p.launch_id, p.rn, 'instance' AS kind, ll_text(i.M.instance_type) AS resource_type,
                split_part(ll_text(i.M.instance_type), '.', 1) AS family,
@@ -129,12 +130,12 @@ def _resources_sql() -> str:
                ll_text(i.M.availability_zone) AS availability_zone, NULL AS resource_id,
                ll_ts(i.M."start") AS started_at, ll_ts(i.M."end") AS ended_at,
                ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, 1 AS kind_order, i_idx AS idx
-        FROM parsed p, unnest(p.instances) WITH ORDINALITY AS u(i, i_idx)
+        FROM (SELECT launch_id, rn, unnest(instances) AS i, generate_subscripts(instances, 1) AS i_idx FROM parsed) p
         UNION ALL
         SELECT p.launch_id, p.rn, 'volume', ll_text(v.M.volume_type), ll_text(v.M.volume_type), NULL, NULL,
                coalesce(TRY_CAST(ll_num(v.M.count) AS INTEGER), 1), ll_num(v.M.size_gb), NULL, NULL,
                ll_ts(v.M."start"), ll_ts(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), 2, v_idx
-        FROM parsed p, unnest(p.volumes) WITH ORDINALITY AS u(v, v_idx)
+        FROM (SELECT launch_id, rn, unnest(volumes) AS v, generate_subscripts(volumes, 1) AS v_idx FROM parsed) p
         UNION ALL
         SELECT launch_id, rn, 'filesystem', ll_text(filesystem.deployment_type), 'fsx-lustre', NULL, NULL, 1,
                ll_num(filesystem.capacity_gb), NULL, ll_text(filesystem.file_system_id),
@@ -146,7 +147,6 @@ def _resources_sql() -> str:
                ll_ts(cluster."start"), ll_ts(cluster."end"), ll_text(cluster."start"), ll_text(cluster."end"), 4, 1
         FROM parsed WHERE cluster IS NOT NULL
     )
-    ORDER BY rn, kind_order, idx
     """
 
 
@@ -193,6 +193,12 @@ LEFT JOIN (
 ) r USING (rn)
 """
 
+# What of a launch's resources goes into the launch's fingerprint.
+_RESOURCE_CONTENT = ", ".join(
+    c
+    for c in ("kind", "resource_type", "purchase_option", "count", "size_gb", "availability_zone", "resource_id", "started_at", "ended_at")
+)
+
 _LAUNCH_ROWS_SQL = """
 SELECT
     v.launch_id, v.consumer, v.workflow_type, v.compute_platform, v.region, v.status, v.input_path,
@@ -216,16 +222,19 @@ SELECT
     $currency AS currency,
     CASE WHEN v.total_cost IS NULL THEN 'pending' ELSE 'item' END AS price_source,
     NULL AS row_hash,
-    $run_id AS ingest_run_id
+    $run_id AS ingest_run_id,
+    i.resource_hash
 FROM validated v
 LEFT JOIN (
-    SELECT rn, sum(count) AS instance_count, sum(count * hours) AS instance_hours,
-           arg_max(resource_type, count * coalesce(hours, 0)) AS primary_instance_type,
-           arg_max(purchase_option, count * coalesce(hours, 0)) AS primary_purchase_option
-    FROM resource_rows WHERE kind = 'instance' GROUP BY rn
+    SELECT rn, sum(count) FILTER (WHERE kind = 'instance') AS instance_count,
+           sum(count * hours) FILTER (WHERE kind = 'instance') AS instance_hours,
+           arg_max(resource_type, count * coalesce(hours, 0)) FILTER (WHERE kind = 'instance') AS primary_instance_type,
+           arg_max(purchase_option, count * coalesce(hours, 0)) FILTER (WHERE kind = 'instance') AS primary_purchase_option,
+           bit_xor(hash(resource_index, RESOURCE_CONTENT)) AS resource_hash
+    FROM resource_rows GROUP BY rn
 ) i USING (rn)
 WHERE v.reason IS NULL
-"""
+""".replace("RESOURCE_CONTENT", _RESOURCE_CONTENT)
 
 
 @dataclass
@@ -240,48 +249,54 @@ class StageResult:
     quarantine_files: list[str] = field(default_factory=list)
 
 
-def _launch_hash_sql() -> str:
+def _launch_fingerprint_sql() -> str:
+    """A 64-bit fingerprint of the launch row (everything but the hash and the run id) and its resources.
+
+    Only compared for the same launch_id, old against new, to skip unchanged launches.
+    """
     from ingest.warehouse import schema_columns
 
-    content = [c for c, _ in schema_columns()["launches"] if c not in ("row_hash", "ingest_run_id")]
-    return "md5(concat_ws('|', " + ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '∅')" for c in content) + "))"
+    content = [f'"{c}"' for c, _ in schema_columns()["launches"] if c not in ("row_hash", "ingest_run_id")]
+    return f"CAST(hash({', '.join(content)}, resource_hash) AS VARCHAR)"
 
 
-def _resource_hash_sql() -> str:
-    cols = ["kind", "resource_type", "purchase_option", "count", "size_gb", "availability_zone", "resource_id", "started_at", "ended_at"]
-    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '∅')" for c in cols)
-    return f"md5(string_agg(concat_ws('|', {parts}), '#' ORDER BY resource_index))"
 
 
 def stage_items(
     writer: WarehouseWriter,
     files: Iterable[Path],
     attrs: ItemAttributes,
-    source: str,
+    source: str | None = None,
     currency: str = "USD",
     on_file: Callable[[Path, int], None] | None = None,
+    files_per_batch: int = 2,
 ) -> StageResult:
-    """Parse, validate and stage launch items from DynamoDB-JSON-lines files (plain or gzip)."""
+    """Parse, validate and stage launch items from DynamoDB-JSON-lines files (plain or gzip).
+
+    Files are read a few at a time (DuckDB parses them in parallel); ``source`` labels the records
+    in ``quarantine`` (default: the file each came from).
+    """
     con = writer.con
     con.execute(_MACROS)
     stage_dir = writer.tmp / "stage"
     stage_dir.mkdir(exist_ok=True)
     result = StageResult()
     typ = item_type(attrs)
-    for n, path in enumerate(files):
-        rows = _read_file(con, Path(path), typ, source, stage_dir, n, result)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT * FROM items', attrs)}")
+    files = [Path(f) for f in files]
+    for n in range(0, len(files), files_per_batch):
+        batch = files[n : n + files_per_batch]
+        rows = _read_batch(con, batch, typ, source, stage_dir, n, result)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT rowid AS rn, source, Item FROM items', attrs)}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql()}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_VALIDATED_SQL}")
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE resource_rows AS SELECT r.*, "
-            "row_number() OVER (PARTITION BY r.rn ORDER BY r.rn) AS resource_index, ll_hours(started_at, ended_at) AS hours "
+            "CREATE OR REPLACE TEMP TABLE resource_rows AS SELECT r.*, ll_hours(started_at, ended_at) AS hours "
             "FROM resources r SEMI JOIN validated v ON v.rn = r.rn AND v.reason IS NULL"
         )
         base = stage_dir / f"{n:05d}"
         con.execute(
-            f"COPY (SELECT * EXCLUDE (row_hash), {_launch_hash_sql()} AS row_hash FROM ({_LAUNCH_ROWS_SQL})) "
-            f"TO '{base}-launches.parquet' (FORMAT parquet)",
+            f"COPY (SELECT * EXCLUDE (row_hash, resource_hash), {_launch_fingerprint_sql()} AS row_hash "
+            f"FROM ({_LAUNCH_ROWS_SQL})) TO '{base}-launches.parquet' (FORMAT parquet)",
             {"run_id": writer.run_id, "currency": currency},
         )
         con.execute(
@@ -296,9 +311,9 @@ def stage_items(
         )
         con.execute(
             f"""COPY (
-                SELECT $run_id AS run_id, source, launch_id AS record_key, reason, raw_record,
+                SELECT $run_id AS run_id, v.source, v.launch_id AS record_key, v.reason, to_json(i.Item) AS raw_record,
                        now()::TIMESTAMP AS quarantined_at
-                FROM validated WHERE reason IS NOT NULL
+                FROM validated v JOIN items i ON i.rowid = v.rn WHERE v.reason IS NOT NULL
             ) TO '{base}-quarantine.parquet' (FORMAT parquet)""",
             {"run_id": writer.run_id},
         )
@@ -310,62 +325,68 @@ def stage_items(
         result.resource_files.append(f"{base}-resources.parquet")
         result.quarantine_files.append(f"{base}-quarantine.parquet")
         if on_file:
-            on_file(Path(path), rows)
+            for path in batch:
+                on_file(path, rows)
     for name in ("items", "parsed", "resources", "validated", "resource_rows"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, path: Path, typ: str, source: str, stage_dir: Path, n: int, result: StageResult) -> int:
-    """Load one file's items into the temp table ``items``; lines that are not items are quarantined."""
-    spec = f"columns={{'Item': '{typ}'}}, format='newline_delimited', maximum_object_size=16777216"
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE items AS SELECT row_number() OVER () AS rn, $source AS source, Item "
-            f"FROM read_json($path, {spec})",
-            {"path": str(path), "source": source},
-        )
+def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], typ: str, source: str | None, stage_dir: Path, n: int,
+                result: StageResult) -> int:  # fmt: skip
+    """Load the files' items into the temp table ``items``; lines that are not items are quarantined."""
+    spec = f"columns={{'Item': '{typ}'}}, format='newline_delimited', maximum_object_size=16777216, filename=true"
+    select = f"SELECT coalesce($source, filename) AS source, Item FROM read_json($paths, {spec})"
+    insert = f"INSERT INTO items {select}"
+    try:  # the fast path: one parallel read of the whole batch
+        con.execute(f"CREATE OR REPLACE TEMP TABLE items AS {select}", {"paths": [str(p) for p in paths], "source": source})
     except duckdb.Error:
-        # A malformed line spoils DuckDB's bulk read: sort the file's lines, good from bad, in Python
-        # (only for this file), quarantine the bad ones with their line number, and load the rest.
-        clean = stage_dir / f"{n:05d}-clean.json"
-        bad = []
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as src, open(clean, "wb") as out:
-            for lineno, line in enumerate(src, 1):
-                if not line.strip():
-                    continue
-                try:
-                    doc = orjson.loads(line)
-                    if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
-                        raise ValueError("no Item object")
-                    con.execute(f"SELECT * FROM read_json(?, {spec})", [_one_line_file(stage_dir, line)]).fetchall()
-                except (ValueError, duckdb.Error) as exc:
-                    why = "not valid JSON" if isinstance(exc, orjson.JSONDecodeError) else "not a DynamoDB JSON item"
-                    bad.append((f"{source}: line {lineno}", f"line {lineno} is {why}", line.decode("utf-8", "replace")[:10000]))
-                    continue
-                out.write(line.rstrip(b"\n") + b"\n")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE items AS SELECT row_number() OVER () AS rn, $source AS source, Item "
-            f"FROM read_json($path, {spec})",
-            {"path": str(clean), "source": source},
-        )
-        if bad:
-            con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (run_id VARCHAR, source VARCHAR, record_key VARCHAR, reason VARCHAR, raw_record VARCHAR)")
-            con.executemany("INSERT INTO bad_lines VALUES ('', ?, NULL, ?, ?)", bad)
-            out_file = stage_dir / f"{n:05d}-badlines-quarantine.parquet"
-            con.execute(
-                f"COPY (SELECT $run_id AS run_id, source, record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
-                f"FROM bad_lines) TO '{out_file}' (FORMAT parquet)",
-                {"run_id": ""},
-            )
-            result.quarantine_files.append(str(out_file))
-            result.quarantined += len(bad)
-            result.records_read += len(bad)
-            for _, reason, _ in bad:
-                key = reason.split(" is ", 1)[1]
-                result.reasons[f"line is {key}"] = result.reasons.get(f"line is {key}", 0) + 1
+        con.execute(f"CREATE OR REPLACE TEMP TABLE items (source VARCHAR, Item {typ})")
+        for k, path in enumerate(paths):  # take the files one by one, sorting out the damaged one
+            try:
+                con.execute(insert, {"paths": [str(path)], "source": source})
+            except duckdb.Error:
+                _read_damaged_file(con, path, insert, source, stage_dir, f"{n:05d}-{k}", result)
     return con.execute("SELECT count(*) FROM items").fetchone()[0]
+
+
+def _read_damaged_file(con, path: Path, insert: str, source: str | None, stage_dir: Path, tag: str, result: StageResult) -> None:
+    """A malformed line spoils DuckDB's bulk read: sort this file's lines, good from bad, in Python,
+    quarantine the bad ones with their line number, and load the rest."""
+    spec = insert.split("read_json($paths, ", 1)[1].rstrip(")")
+    clean = stage_dir / f"{tag}-clean.json"
+    label = source or str(path)
+    bad = []
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as src, open(clean, "wb") as out:
+        for lineno, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = orjson.loads(line)
+                if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
+                    raise ValueError("no Item object")
+                con.execute(f"SELECT * FROM read_json(?, {spec})", [_one_line_file(stage_dir, line)]).fetchall()
+            except (ValueError, duckdb.Error) as exc:
+                why = "not valid JSON" if isinstance(exc, orjson.JSONDecodeError) else "not a DynamoDB JSON item"
+                bad.append((label, f"line {lineno} is {why}", line.decode("utf-8", "replace")[:10000]))
+                continue
+            out.write(line.rstrip(b"\n") + b"\n")
+    con.execute(insert, {"paths": [str(clean)], "source": label})
+    if bad:
+        con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (source VARCHAR, reason VARCHAR, raw_record VARCHAR)")
+        con.executemany("INSERT INTO bad_lines VALUES (?, ?, ?)", bad)
+        out_file = stage_dir / f"{tag}-badlines-quarantine.parquet"
+        con.execute(
+            f"COPY (SELECT '' AS run_id, source, NULL AS record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
+            f"FROM bad_lines) TO '{out_file}' (FORMAT parquet)"
+        )
+        result.quarantine_files.append(str(out_file))
+        result.quarantined += len(bad)
+        result.records_read += len(bad)
+        for _, reason, _ in bad:
+            key = "line is " + reason.split(" is ", 1)[1]
+            result.reasons[key] = result.reasons.get(key, 0) + 1
 
 
 def _one_line_file(stage_dir: Path, line: bytes) -> str:
@@ -390,22 +411,10 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
         "QUALIFY row_number() OVER (PARTITION BY launch_id ORDER BY coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) DESC, row_hash) = 1",
         {"files": staged.launch_files},
     )
+    # row_hash covers the launch row and its resources: equal hash, nothing to write.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE incoming_resources AS SELECT r.* FROM read_parquet($files) r "
-        "SEMI JOIN incoming i ON i.launch_id = r.launch_id AND i.ingest_run_id = r.ingest_run_id",
-        {"files": staged.resource_files},
-    )
-    # The launch hash covers the launch row; resources are compared by their own fingerprint.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE changed AS
-        WITH new_res AS (SELECT launch_id, {_resource_hash_sql()} AS h FROM incoming_resources GROUP BY launch_id),
-             old_res AS (SELECT launch_id, {_resource_hash_sql()} AS h FROM launch_resources
-                         WHERE launch_id IN (SELECT launch_id FROM incoming) GROUP BY launch_id)
-        SELECT i.launch_id, i.launch_month FROM incoming i
-        LEFT JOIN launches o ON o.launch_id = i.launch_id
-        LEFT JOIN new_res n ON n.launch_id = i.launch_id
-        LEFT JOIN old_res r ON r.launch_id = i.launch_id
-        WHERE o.launch_id IS NULL OR o.row_hash <> i.row_hash OR n.h IS DISTINCT FROM r.h"""
+        "CREATE OR REPLACE TEMP TABLE changed AS SELECT i.launch_id, i.launch_month FROM incoming i "
+        "ANTI JOIN launches o ON o.launch_id = i.launch_id AND o.row_hash = i.row_hash"
     )
     changed = con.execute("SELECT count(*) FROM changed").fetchone()[0]
     incoming = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
@@ -419,6 +428,11 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
         ).fetchall()
     ]
     con.execute("CREATE OR REPLACE TEMP TABLE affected_months AS SELECT unnest($months) AS m", {"months": months})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming_resources AS SELECT r.* FROM read_parquet($files) r "
+        "SEMI JOIN changed c ON c.launch_id = r.launch_id",
+        {"files": staged.resource_files},
+    )
     for table, new_rows in (("launches", "incoming"), ("launch_resources", "incoming_resources")):
         written = writer.write_partitions(
             table,
