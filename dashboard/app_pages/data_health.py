@@ -1,0 +1,60 @@
+"""Data health: ingest runs, launches pending a price, quarantined records and why."""
+
+import streamlit as st
+
+from dashboard import data, frame
+from dashboard.formatting import count
+
+scope = frame.scope()
+st.title("Data health")
+
+runs = data.fetch("ingest_runs", limit=50)
+if scope.options.is_empty and runs.empty:
+    st.info(frame.EMPTY_WAREHOUSE)
+    st.stop()
+pending = data.fetch("pending_prices", scope.filters, limit=20)
+reasons = data.fetch("quarantine_reasons", limit=100)
+records = data.fetch("quarantined_records", limit=20)
+
+latest, failed_runs, pending_count, quarantined = st.columns(4)
+if not runs.empty:
+    last = runs.iloc[0]
+    latest.metric(
+        "Last ingest",
+        str(last["outcome"]),
+        f"ended {last['ended_at']:%Y-%m-%d %H:%M} UTC",
+        delta_color="off",
+        delta_arrow="off",
+        help=f"Run {last['run_id']} ({last['command']}, {last['source']}).",
+    )
+failed_runs.metric("Failed runs", count(int((runs["outcome"] == "failed").sum())), help="Among the latest 50 runs.")
+pending_count.metric(
+    "Launches pending a price",
+    count(int(pending["pending_launches"].iloc[0]) if len(pending) else 0),
+    help="Launches in the sidebar's selection without a price yet.",
+)
+quarantined.metric(
+    "Quarantined records", count(int(reasons["records"].sum())), help="Records an ingest rejected, kept with the reason."
+)
+
+st.subheader("Ingest runs")
+st.caption("The latest 50 runs, newest first (times UTC).")
+frame.table(runs, key="health_runs")
+
+st.subheader("Launches pending a price")
+st.caption(
+    f"Launches started {scope.period} (UTC) matching the sidebar filters, oldest first (up to 20). A running launch is priced when "
+    "it ends; an ended launch still pending usually means the benchmarking step did not write its price back."
+)
+if pending.empty:
+    st.success("Every launch in this selection has a price.")
+else:
+    frame.table(pending.drop(columns=["pending_launches"]), key="health_pending")
+
+st.subheader("Quarantined records")
+if reasons.empty:
+    st.success("No record has been quarantined.")
+else:
+    frame.table(reasons, key="health_reasons")
+    st.caption("The latest 20 quarantined records, with the record as it was read:")
+    frame.table(records, key="health_records")

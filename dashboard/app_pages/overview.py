@@ -1,0 +1,87 @@
+"""Overview: the period's headline figures, and what changed since the previous period."""
+
+import streamlit as st
+
+from dashboard import charts, data, frame
+from dashboard.formatting import change, count, hours, money, period
+
+scope = frame.scope()
+st.title("Overview")
+frame.require_launches(scope)
+
+figures = data.fetch("overview", scope.filters)
+now, before = figures.loc["current"], figures.loc["previous"]
+frame.require_rows(int(now["launches"]))
+
+currency = scope.currency
+had_launches_before = int(before["launches"]) > 0
+st.caption(scope.money_caption(f"changes vs the previous {scope.filters.days} days ({period(before['start'], before['end'])})"))
+
+
+def delta(column: str, kind: str) -> str | None:
+    return change(now[column], before[column], kind, currency) if had_launches_before else None
+
+
+spend, launches, per_launch, duration, failed = st.columns(5)
+spend.metric(
+    "Spend",
+    money(now["total_spend"], currency),
+    delta("total_spend", "money"),
+    delta_color="off",
+    help="Sum of the prices of launches started in the period; launches pending a price are not included.",
+)
+launches.metric(
+    "Launches",
+    count(now["launches"]),
+    delta("launches", "count"),
+    delta_color="off",
+    help="Launches started in the period, whatever their status.",
+)
+per_launch.metric(
+    "Cost per launch",
+    money(now["cost_per_launch"], currency),
+    delta("cost_per_launch", "money"),
+    delta_color="inverse",
+    help="Spend / priced launches.",
+)
+duration.metric(
+    "Median duration",
+    hours(now["median_hours"]),
+    delta("median_hours", "hours"),
+    delta_color="inverse",
+    help="Median hours from PREPARING to COMPLETE or FAILED, over launches that ended.",
+)
+failed.metric(
+    "Spend on failed launches",
+    money(now["failed_spend"], currency),
+    delta("failed_spend", "money"),
+    delta_color="inverse",
+    help="Price of launches that ended FAILED: money spent without a result.",
+)
+
+if not had_launches_before:
+    st.caption("No launches started in the previous period, so there is no change to show.")
+if int(now["pending_price_launches"]):
+    st.warning(
+        f"{count(now['pending_price_launches'])} of {count(now['launches'])} launches have no price yet (still running, "
+        "or waiting for the benchmarking step) and are not in the spend. See Data health."
+    )
+
+by_month = data.fetch("monthly_spend_by_consumer", scope.filters)
+st.plotly_chart(
+    charts.stacked_monthly_bars(
+        by_month, "spend", title="Spend by launch month and consumer", yaxis_title=currency, colors=scope.consumer_colors
+    ),
+    key="overview_spend_chart",
+)
+
+by_consumer = by_month.groupby("consumer", as_index=False, dropna=False)[["launches", "priced_launches", "spend"]].sum()
+by_consumer["share_of_spend"] = [float(s / now["total_spend"]) if now["total_spend"] else None for s in by_consumer["spend"]]
+st.subheader("Spend by consumer")
+frame.table(
+    by_consumer.sort_values("spend", ascending=False),
+    currency=currency,
+    money=("spend",),
+    percent=("share_of_spend",),
+    key="overview_consumers",
+)

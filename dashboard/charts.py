@@ -1,0 +1,159 @@
+"""Charts: pure functions from a query's DataFrame to a Plotly figure. No Streamlit here.
+
+Money arrives as Decimal and becomes float only here, for drawing. Distributions are drawn from
+quantiles computed in SQL (``go.Box`` with q1/median/q3 and fences), never from per-launch rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+PHASE_ORDER = ("preparing", "waiting", "queued", "running")
+PHASE_COLORS = {"preparing": "#9aa5b1", "waiting": "#f0b429", "queued": "#de911d", "running": "#2680c2"}
+PURCHASE_COLORS = {"Spot": "#3ebd93", "On-Demand": "#2680c2", "Reserved": "#9446ed"}
+LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2))
+
+
+def as_float(values: Iterable) -> list[float | None]:
+    """Decimals (or anything numeric) as floats for plotting; None stays None."""
+    return [None if v is None or (isinstance(v, float) and pd.isna(v)) else float(v) for v in values]
+
+
+def color_map(names: Iterable[str]) -> dict[str, str]:
+    """A stable colour per name (e.g. every consumer the warehouse knows), the same on every page."""
+    palette = qualitative.Safe
+    return {name: palette[i % len(palette)] for i, name in enumerate(sorted(names))}
+
+
+def _month_labels(values: Iterable) -> list[str]:
+    return [v.strftime("%Y-%m") for v in values]
+
+
+def phase_hours_bars(timing: pd.DataFrame, by: str = "compute_platform", title: str | None = None) -> go.Figure:
+    """Stacked bars: total hours per ``by`` value, one segment per phase (sums add up across groups)."""
+    totals = timing.groupby([by, "phase"], as_index=False)["total_hours"].sum()
+    fig = go.Figure()
+    for phase in PHASE_ORDER:
+        part = totals[totals["phase"] == phase]
+        if part.empty:
+            continue
+        fig.add_bar(name=phase, x=part[by].tolist(), y=as_float(part["total_hours"]), marker_color=PHASE_COLORS[phase])
+    label = by.replace("_", " ")
+    fig.update_layout(
+        barmode="stack", title=title or f"Hours by phase, per {label}", yaxis_title="hours (sum over launches)", **LAYOUT
+    )
+    return fig
+
+
+def phase_boxes(timing_by_platform: pd.DataFrame) -> go.Figure:
+    """One box per phase per platform: box p25–p75, line at the median, whiskers p10–p90."""
+    fig = go.Figure()
+    for platform, part in timing_by_platform.groupby("compute_platform", sort=True):
+        part = part.sort_values("phase_order")
+        fig.add_trace(
+            go.Box(
+                name=platform,
+                x=part["phase"].tolist(),
+                q1=as_float(part["p25_hours"]),
+                median=as_float(part["p50_hours"]),
+                q3=as_float(part["p75_hours"]),
+                lowerfence=as_float(part["p10_hours"]),
+                upperfence=as_float(part["p90_hours"]),
+                mean=as_float(part["mean_hours"]),
+                boxpoints=False,
+            )
+        )
+    fig.update_layout(
+        boxmode="group", title="Hours per launch by phase (whiskers p10–p90)", yaxis_title="hours per launch", **LAYOUT
+    )
+    return fig
+
+
+def median_bars(
+    frame: pd.DataFrame,
+    x: str,
+    median: str,
+    low: str,
+    high: str,
+    group: str | None = None,
+    title: str = "",
+    yaxis_title: str = "",
+    colors: dict[str, str] | None = None,
+) -> go.Figure:
+    """Bars at the median with error bars from ``low`` to ``high`` (e.g. p25–p75), grouped by ``group``."""
+    fig = go.Figure()
+    groups = [(None, frame)] if group is None else list(frame.groupby(group, sort=True))
+    for name, part in groups:
+        med = as_float(part[median])
+        lo = as_float(part[low])
+        hi = as_float(part[high])
+        plus = [None if h is None or m is None else h - m for h, m in zip(hi, med, strict=True)]
+        minus = [None if m is None or v is None else m - v for m, v in zip(med, lo, strict=True)]
+        fig.add_bar(
+            name=str(name) if name is not None else median.replace("_", " "),
+            x=part[x].tolist(),
+            y=med,
+            error_y=dict(type="data", symmetric=False, array=plus, arrayminus=minus),
+            marker_color=(colors or {}).get(str(name)),
+        )
+    fig.update_layout(barmode="group", title=title, yaxis_title=yaxis_title, showlegend=group is not None, **LAYOUT)
+    return fig
+
+
+def spot_vs_on_demand_bars(frame: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Per instance type: the price of an instance-hour bought as Spot and as On-Demand."""
+    fig = go.Figure()
+    for option, column in (("Spot", "spot_cost_per_instance_hour"), ("On-Demand", "on_demand_cost_per_instance_hour")):
+        fig.add_bar(
+            name=option, x=frame["instance_type"].tolist(), y=as_float(frame[column]), marker_color=PURCHASE_COLORS[option]
+        )
+    fig.update_layout(
+        barmode="group", title="Spot vs On-Demand: cost per instance-hour", yaxis_title=f"{currency} per instance-hour", **LAYOUT
+    )
+    return fig
+
+
+def stacked_monthly_bars(
+    frame: pd.DataFrame,
+    value: str,
+    by: str = "consumer",
+    title: str = "",
+    yaxis_title: str = "",
+    colors: dict[str, str] | None = None,
+) -> go.Figure:
+    """Bars per launch month stacked by ``by`` (consumer): spend or launches."""
+    fig = go.Figure()
+    months = sorted(frame["launch_month"].unique())
+    labels = _month_labels(months)
+    for name, part in frame.groupby(by, sort=True, dropna=False):
+        values = dict(zip(part["launch_month"], as_float(part[value]), strict=True))
+        fig.add_bar(name=str(name), x=labels, y=[values.get(m, 0.0) for m in months], marker_color=(colors or {}).get(name))
+    fig.update_layout(barmode="stack", title=title, yaxis_title=yaxis_title, xaxis_type="category", **LAYOUT)
+    return fig
+
+
+def cost_per_launch_lines(monthly: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Median and mean cost per launch by launch month."""
+    fig = go.Figure()
+    x = _month_labels(monthly["launch_month"])
+    fig.add_scatter(name="median", x=x, y=as_float(monthly["median_cost_per_launch"]), mode="lines+markers")
+    fig.add_scatter(name="mean", x=x, y=as_float(monthly["mean_cost_per_launch"]), mode="lines+markers", line=dict(dash="dash"))
+    fig.update_layout(title="Cost per launch", yaxis_title=f"{currency} per priced launch", xaxis_type="category", **LAYOUT)
+    return fig
+
+
+def failed_spend_bars(monthly: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Spend on FAILED launches by launch month."""
+    fig = go.Figure()
+    fig.add_bar(
+        name="failed launches",
+        x=_month_labels(monthly["launch_month"]),
+        y=as_float(monthly["failed_spend"]),
+        marker_color="#e12d39",
+    )
+    fig.update_layout(title="Spend on failed launches", yaxis_title=currency, xaxis_type="category", showlegend=False, **LAYOUT)
+    return fig

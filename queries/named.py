@@ -1,0 +1,115 @@
+"""One function per named question: a connection and the filters in, a DataFrame out.
+
+Money columns hold ``decimal.Decimal`` (exact); hours and rates are floats. Each function runs the
+``.sql`` file of the same name in ``queries/sql`` and binds only the parameters it references.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from queries.engine import run
+from queries.filters import FilterOptions, Filters
+
+STATUS_ORDER = ("PREPARING", "WAITING", "READY", "RUNNING", "COMPLETE", "FAILED")
+PHASES = ("preparing", "waiting", "queued", "running")
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def filter_options(con: Connection) -> FilterOptions:
+    """The values each sidebar filter offers and the days launches span."""
+    values = run(con, "filter_options")
+    period = run(con, "launch_period").iloc[0]
+
+    def of(dimension: str) -> tuple[str, ...]:
+        return tuple(values.loc[values["dimension"] == dimension, "value"])
+
+    statuses = sorted(of("status"), key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else len(STATUS_ORDER), s))
+    launches = int(period["launches"])
+    return FilterOptions(
+        consumers=of("consumer"),
+        workflow_types=of("workflow_type"),
+        platforms=of("compute_platform"),
+        statuses=tuple(statuses),
+        currencies=of("currency"),
+        first_day=period["first_day"] if launches else None,
+        last_day=period["last_day"] if launches else None,
+        launches=launches,
+    )
+
+
+def overview(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Headline figures for the period and the previous period of equal length.
+
+    Two rows indexed by ``period`` ("current", "previous"), each with its ``start`` and ``end``.
+    """
+    rows = []
+    for label, scope in (("current", filters), ("previous", filters.previous_period())):
+        frame = run(con, "overview", scope.params())
+        frame.insert(0, "end", scope.end)
+        frame.insert(0, "start", scope.start)
+        frame.insert(0, "period", label)
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True).set_index("period")
+
+
+def chargeback(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Statement lines: consumer x launch month, launch counts and exact cost by part."""
+    return run(con, "chargeback", filters.params())
+
+
+def timing(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Hours per compute platform x workflow type x phase: count, sum, mean and p10..p90."""
+    return run(con, "timing", filters.params())
+
+
+def timing_by_platform(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Hours per compute platform x phase, quantiles pooled over the workflow types in scope."""
+    return run(con, "timing_by_platform", filters.params())
+
+
+def instance_types(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Cost and duration per launch by primary instance type x purchase option."""
+    return run(con, "instance_types", filters.params())
+
+
+def spot_vs_on_demand(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Instance types launched both as Spot and as On-Demand, the two side by side."""
+    return run(con, "spot_vs_on_demand", filters.params())
+
+
+def platforms(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Per workflow type x compute platform: cost and hours per launch (quartiles), failure rate."""
+    return run(con, "platforms", filters.params())
+
+
+def monthly_spend_by_consumer(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Spend and launches per launch month x consumer."""
+    return run(con, "monthly_spend_by_consumer", filters.params())
+
+
+def monthly_cost_per_launch(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Per launch month: launches, spend, median and mean cost per launch, failed spend."""
+    return run(con, "monthly_cost_per_launch", filters.params())
+
+
+def ingest_runs(con: Connection, limit: int = 50) -> pd.DataFrame:
+    """The latest ``limit`` ingest runs, newest first."""
+    return run(con, "ingest_runs", {"limit": limit})
+
+
+def quarantine_reasons(con: Connection, limit: int = 100) -> pd.DataFrame:
+    """Why records were rejected, with counts, the most frequent ``limit`` reasons."""
+    return run(con, "quarantine_reasons", {"limit": limit})
+
+
+def quarantined_records(con: Connection, limit: int = 20) -> pd.DataFrame:
+    """The ``limit`` most recently quarantined records, with reason and raw record."""
+    return run(con, "quarantined_records", {"limit": limit})
+
+
+def pending_prices(con: Connection, filters: Filters, limit: int = 20) -> pd.DataFrame:
+    """The ``limit`` oldest launches in scope without a price; ``pending_launches`` counts them all."""
+    return run(con, "pending_prices", {**filters.params(), "limit": limit})
