@@ -1,0 +1,140 @@
+"""The real thing: `streamlit run` on a demo warehouse, every page opened in headless Debian Chromium.
+
+Screenshots are kept in artifacts/screenshots/ for a person to look at.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.warehouse import connect
+
+ROOT = Path(__file__).parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+PAGES = {  # url path: (title, has charts)
+    "": ("Overview", True),
+    "chargeback": ("Chargeback", True),
+    "timing": ("Timing", True),
+    "instance_types": ("Instance types", True),
+    "platforms": ("Platforms", True),
+    "trends": ("Trends", True),
+    "data_health": ("Data health", False),
+}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    data = tmp_path_factory.mktemp("demo")
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "demo", "--launches", "3000", "--seed", "11", "--end-date", "2026-10-31", "--data-dir", str(data)],
+        check=True, cwd=ROOT, capture_output=True,
+    )  # fmt: skip
+    return data
+
+
+@pytest.fixture(scope="module")
+def server(demo_dir):
+    port = _free_port()
+    env = dict(os.environ, LAUNCH_LEDGER_DATA_DIR=str(demo_dir))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not answer /_stcore/health within 60 s: " + proc.stdout.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 1500, "height": 1100})
+        yield tab
+        browser.close()
+
+
+def _open(page, server, path, wait_for='[data-testid="stMainBlockContainer"] h1'):
+    page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+    page.wait_for_selector(wait_for, timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+    )  # the run has finished
+
+
+METRIC = '[data-testid="stMetricValue"]'
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders_its_charts(page, server, path):
+    title, has_charts = PAGES[path]
+    _open(page, server, path)
+    assert page.locator("h1").first.inner_text().strip() == title
+    if has_charts:
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg', timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"))
+
+
+def test_overview_shows_the_launch_count_and_spend_of_the_warehouse(page, server, demo_dir):
+    con: duckdb.DuckDBPyConnection = connect(demo_dir)
+    launches, spend = con.execute("SELECT count(*), sum(total_cost) FROM launches").fetchone()
+    _open(page, server, "", wait_for=METRIC)
+    metrics = page.locator(METRIC).all_inner_texts()
+    assert f"{launches:,}" in metrics
+    assert f"${spend:,.2f}" in metrics
+
+
+def test_filters_in_the_url_reproduce_a_view(page, server, demo_dir):
+    con = connect(demo_dir)
+    consumer, launches = con.execute(
+        "SELECT consumer, count(*) FROM launches GROUP BY consumer ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    _open(page, server, f"?consumer={consumer}", wait_for=METRIC)
+    page.wait_for_function(f"() => [...document.querySelectorAll('{METRIC}')].some(e => e.innerText === '{launches:,}')", timeout=30_000)
+    metrics = page.locator(METRIC).all_inner_texts()
+    assert f"{launches:,}" in metrics
+    page.screenshot(path=str(SHOTS / "overview-one-consumer.png"))
+
+
+def test_data_health_lists_the_quarantined_reasons(page, server):
+    _open(page, server, "data_health")
+    page.wait_for_selector("text=Quarantine", timeout=10_000)
+    body = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+    assert "Ingest runs" in body or "ingest runs" in body.lower()
