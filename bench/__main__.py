@@ -1,0 +1,236 @@
+"""``make bench`` / ``python -m bench``: speed and memory figures, each beside the obvious alternative.
+
+Prints a table and writes JSON to bench/results/. Nothing here asserts: read the figures.
+
+  ingest      demo export files → warehouse, at each size: launches/s, MB/s (gzip input), peak RSS;
+              against per-item boto3 TypeDeserializer + pandas, and the bare parse (gzip + orjson) ceiling
+  reingest    the same input again (nothing changed)
+  queries     every named query at the largest size (plus --cost-rows rows in costs_daily): p50/p95,
+              against the same answer computed in pandas from the same Parquet for the heavy ones
+  pages       server-side render of every dashboard page (Streamlit AppTest), first run and cached
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+END_DATE = date(2026, 10, 31)
+
+
+def measured(args: list[str], cwd: Path = ROOT) -> dict:
+    """Run a command in a fresh process; wall seconds and its peak RSS (MB) from GNU time."""
+    out = Path(f"/tmp/bench-time-{os.getpid()}.txt")
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(out), *args], cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(args[:4])} failed:\n{proc.stderr[-2000:]}")
+    return {"seconds": seconds, "peak_rss_mb": int(out.read_text().split()[-1]) / 1024, "stdout": proc.stdout}
+
+
+def demo_source(work: Path, launches: int) -> Path:
+    src = work / f"source-{launches}"
+    if not (src / "dynamodb-export").exists():
+        from ingest.demo import generate
+
+        generate(src, launches=launches, seed=7, end_date=END_DATE)
+    return src
+
+
+def data_files(src: Path) -> list[str]:
+    return sorted(str(p) for p in (src / "dynamodb-export").rglob("data/*.json.gz"))
+
+
+def bench_ingest(work: Path, sizes: list[int], per_item_max: int) -> tuple[list[dict], Path]:
+    rows = []
+    warehouse = work / "warehouse"
+    for n in sizes:
+        src = demo_source(work, n)
+        files = data_files(src)
+        mb = sum(os.path.getsize(f) for f in files) / 1e6
+        shutil.rmtree(warehouse, ignore_errors=True)
+        py = [sys.executable, "-m"]
+        full = measured([*py, "ingest", "dynamodb-export", str(src / "dynamodb-export"), "--data-dir", str(warehouse)])
+        again = measured([*py, "ingest", "dynamodb-export", str(src / "dynamodb-export"), "--data-dir", str(warehouse)])
+        ceiling = measured([*py, "bench.parse_baselines", "ceiling", *files])
+        row = {
+            "launches": n,
+            "input_mb_gzip": round(mb, 1),
+            "ingest_s": round(full["seconds"], 2),
+            "ingest_launches_per_s": round(n / full["seconds"]),
+            "ingest_mb_per_s": round(mb / full["seconds"], 1),
+            "ingest_peak_rss_mb": round(full["peak_rss_mb"]),
+            "reingest_unchanged_s": round(again["seconds"], 2),
+            "reingest_share_of_full": round(again["seconds"] / full["seconds"], 2),
+            "ceiling_parse_s": round(ceiling["seconds"], 2),
+            "ceiling_launches_per_s": round(n / ceiling["seconds"]),
+            "warehouse_mb": round(sum(f.stat().st_size for f in (warehouse / "warehouse").rglob("*.parquet")) / 1e6, 1),
+        }
+        if n <= per_item_max:
+            per_item = measured([*py, "bench.parse_baselines", "per-item", *files])
+            row |= {
+                "per_item_s": round(per_item["seconds"], 2),
+                "per_item_launches_per_s": round(n / per_item["seconds"]),
+                "per_item_peak_rss_mb": round(per_item["peak_rss_mb"]),
+                "speedup_vs_per_item": round(per_item["seconds"] / full["seconds"], 1),
+            }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows, warehouse
+
+
+def add_cost_rows(data_dir: Path, rows: int) -> None:
+    """Replace costs_daily with ``rows`` synthetic daily rows (730 days × accounts × services × consumers)."""
+    from ingest.warehouse import WarehouseWriter, new_run_id
+
+    with WarehouseWriter(data_dir, new_run_id(), memory_limit="2GB") as w:
+        w.write_partitions(
+            "costs_daily",
+            f"""SELECT d::DATE AS usage_date, date_trunc('month', d)::DATE AS usage_month,
+                       lpad(CAST(i % 50 AS VARCHAR), 12, '0') AS account_id, 'service-' || (i % 40) AS service,
+                       'consumer' AS tag_key, CASE WHEN i % 9 = 0 THEN NULL ELSE 'consumer-' || (i % 9) END AS consumer,
+                       CAST(random() * 100 AS DECIMAL(18,6)) AS unblended_cost, CAST(random() * 100 AS DECIMAL(18,6)) AS amortized_cost,
+                       CAST(random() * 95 AS DECIMAL(18,6)) AS net_amortized_cost, random() * 10 AS usage_quantity, 'USD' AS currency,
+                       false AS estimated, 'bench' AS source, 'bench' AS ingest_run_id
+                FROM range({rows}) t(i), LATERAL (SELECT DATE '{END_DATE}' - CAST(i % 730 AS INTEGER) AS d)""",
+        )
+        w.commit()
+
+
+def _timed(fn, repeat: int) -> dict:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1)}
+
+
+def bench_queries(data_dir: Path, repeat: int) -> list[dict]:
+    import queries as q
+    from bench import pandas_baselines
+    from ingest.warehouse import connect
+
+    con = connect(data_dir)
+    options = q.filter_options(con)
+    everything = q.Filters(options.first_day, options.last_day)
+    calls = {
+        "filter_options": lambda: q.filter_options(con),
+        "overview": lambda: q.overview(con, everything),
+        "chargeback": lambda: q.chargeback(con, everything),
+        "timing": lambda: q.timing(con, everything),
+        "timing_by_platform": lambda: q.timing_by_platform(con, everything),
+        "instance_types": lambda: q.instance_types(con, everything),
+        "spot_vs_on_demand": lambda: q.spot_vs_on_demand(con, everything),
+        "platforms": lambda: q.platforms(con, everything),
+        "monthly_spend_by_consumer": lambda: q.monthly_spend_by_consumer(con, everything),
+        "monthly_cost_per_launch": lambda: q.monthly_cost_per_launch(con, everything),
+        "ingest_runs": lambda: q.ingest_runs(con),
+        "quarantine_reasons": lambda: q.quarantine_reasons(con),
+        "quarantined_records": lambda: q.quarantined_records(con),
+        "pending_prices": lambda: q.pending_prices(con, everything),
+    }
+    baselines = pandas_baselines.baselines(data_dir, everything)
+    rows = []
+    for name, call in calls.items():
+        call()  # warm: the first call reads Parquet metadata
+        row = {"query": name, **_timed(call, repeat)}
+        if name in baselines:
+            pandas = _timed(baselines[name], max(3, repeat // 5))
+            row |= {"pandas_p50_ms": pandas["p50_ms"], "speedup_vs_pandas": round(pandas["p50_ms"] / row["p50_ms"], 1)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def bench_pages(data_dir: Path) -> list[dict]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["LAUNCH_LEDGER_DATA_DIR"] = str(data_dir)
+    pages = ["overview", "chargeback", "timing", "instance_types", "platforms", "trends", "data_health"]
+    rows = []
+    for page in pages:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=120)
+        at.run()  # the router's first run (default page) warms imports and the connection
+        start = time.perf_counter()
+        at.switch_page(f"app_pages/{page}.py").run()
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        at.run()
+        cached = time.perf_counter() - start
+        failed = [e.value for e in at.exception]
+        rows.append({"page": page, "first_render_s": round(first, 2), "cached_render_s": round(cached, 2), "errors": failed})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000", help="launch counts to ingest (comma-separated)")
+    parser.add_argument("--per-item-max", type=int, default=100_000, help="largest size to run the slow per-item baseline at")
+    parser.add_argument("--cost-rows", type=int, default=10_000_000, help="rows of costs_daily for the query benchmark")
+    parser.add_argument("--repeat", type=int, default=20, help="runs per query")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/launch-ledger-bench"), help="scratch folder (demo sources are kept)")
+    parser.add_argument("--skip", default="", help="sections to skip: ingest,queries,pages")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    skip = set(filter(None, args.skip.split(",")))
+    args.work.mkdir(parents=True, exist_ok=True)
+    result: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": f"{os.cpu_count()} cores", "sizes": sizes}
+
+    warehouse = args.work / "warehouse"
+    if "ingest" not in skip:
+        result["ingest"], warehouse = bench_ingest(args.work, sizes, args.per_item_max)
+    if not (warehouse / "warehouse" / "manifest.json").exists():
+        raise SystemExit(f"bench: no warehouse at {warehouse}; run without --skip ingest first")
+    if "queries" not in skip or "pages" not in skip:
+        add_cost_rows(warehouse, args.cost_rows)
+    if "queries" not in skip:
+        result["queries"] = bench_queries(warehouse, args.repeat)
+    if "pages" not in skip:
+        result["pages"] = bench_pages(warehouse)
+
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{result['when'].replace(':', '')}.json"
+    path.write_text(json.dumps(result, indent=1))
+    print_tables(result)
+    print(f"\nwritten: {path}")
+    return 0
+
+
+def print_tables(result: dict) -> None:
+    def table(rows: list[dict], columns: list[str]) -> None:
+        rows = [{c: r.get(c, "") for c in columns} for r in rows]
+        widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+        print("  ".join(c.ljust(widths[c]) for c in columns))
+        for r in rows:
+            print("  ".join(str(r[c]).ljust(widths[c]) for c in columns))
+
+    if "ingest" in result:
+        print("\nIngest of DynamoDB export files (gzip DynamoDB JSON)")
+        table(result["ingest"], ["launches", "input_mb_gzip", "ingest_s", "ingest_launches_per_s", "ingest_mb_per_s",
+                                 "ingest_peak_rss_mb", "reingest_unchanged_s", "ceiling_launches_per_s", "per_item_launches_per_s",
+                                 "per_item_peak_rss_mb", "speedup_vs_per_item", "warehouse_mb"])  # fmt: skip
+    if "queries" in result:
+        print("\nNamed queries (largest size; ms)")
+        table(result["queries"], ["query", "p50_ms", "p95_ms", "pandas_p50_ms", "speedup_vs_pandas"])
+    if "pages" in result:
+        print("\nPages, server-side render (AppTest; s)")
+        table(result["pages"], ["page", "first_render_s", "cached_render_s", "errors"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

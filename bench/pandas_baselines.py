@@ -1,0 +1,55 @@
+"""The same answers as the heavy named queries, computed in plain pandas from the same Parquet files.
+
+This is what a user would write without DuckDB: read the columns needed, filter, group. Money is
+read as pyarrow decimals and summed exactly (object Decimals), as the warehouse promises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ingest.warehouse import read_manifest, warehouse_dir
+from queries import Filters
+
+PHASES = ["preparing_hours", "waiting_hours", "queued_hours", "running_hours"]
+
+
+def _launches(data_dir: Path, columns: list[str], filters: Filters) -> pd.DataFrame:
+    root = warehouse_dir(data_dir)
+    files = [str(root / f) for files in read_manifest(data_dir)["tables"]["launches"].values() for f in files]
+    frame = pd.concat([pd.read_parquet(f, columns=sorted({*columns, "launched_at"})) for f in files], ignore_index=True)
+    day = frame["launched_at"].dt.date
+    return frame[(day >= filters.start) & (day <= filters.end)]
+
+
+def baselines(data_dir: Path, filters: Filters) -> dict[str, Callable[[], pd.DataFrame]]:
+    def overview():
+        f = _launches(data_dir, ["total_cost", "status", "total_hours", "ended_at"], filters)
+        priced = f["total_cost"].dropna()
+        return pd.DataFrame([{
+            "launches": len(f), "priced_launches": len(priced), "total_spend": priced.sum(),
+            "failed_spend": f.loc[f["status"] == "FAILED", "total_cost"].dropna().sum(),
+            "median_hours": f.loc[f["ended_at"].notna(), "total_hours"].median(),
+        }])  # fmt: skip
+
+    def chargeback():
+        cols = ["consumer", "launch_month", "total_cost", "instance_cost", "volume_cost", "filesystem_cost", "control_plane_cost"]
+        f = _launches(data_dir, cols, filters)
+        return f.groupby(["consumer", "launch_month"]).agg(
+            launches=("total_cost", "size"), priced_launches=("total_cost", "count"), total_cost=("total_cost", "sum"),
+            instance_cost=("instance_cost", "sum"), volume_cost=("volume_cost", "sum"),
+        )  # fmt: skip
+
+    def timing():
+        f = _launches(data_dir, ["compute_platform", "workflow_type", *PHASES], filters)
+        long = f.melt(id_vars=["compute_platform", "workflow_type"], value_vars=PHASES, var_name="phase", value_name="hours")
+        return long.dropna().groupby(["compute_platform", "workflow_type", "phase"])["hours"].describe(percentiles=[0.1, 0.25, 0.5, 0.75, 0.9])
+
+    def monthly_spend_by_consumer():
+        f = _launches(data_dir, ["consumer", "launch_month", "total_cost"], filters)
+        return f.groupby(["launch_month", "consumer"]).agg(spend=("total_cost", "sum"), launches=("total_cost", "size"))
+
+    return {"overview": overview, "chargeback": chargeback, "timing": timing, "monthly_spend_by_consumer": monthly_spend_by_consumer}
