@@ -34,10 +34,12 @@ def _parser() -> argparse.ArgumentParser:
                        description="Scan the workflow manager's launches table (paginated, parallel segments).")  # fmt: skip
     p.add_argument("--table", help="table name (default from config: workflow-launches)")
     p.add_argument("--segments", type=int, help="parallel scan segments (default 4)")
+    p.add_argument("--full", action="store_true", help="re-parse every page, even pages unchanged since the last scan")
 
     p = sub.add_parser("dynamodb-export", parents=[common, aws], help="load a DynamoDB export to S3", epilog=EPILOG,
                        description="Load the gzip DynamoDB JSON files of an 'export to S3', from a local path or s3://.")  # fmt: skip
     p.add_argument("location", help="export folder, a data file, or s3://bucket/prefix")
+    p.add_argument("--full", action="store_true", help="read every file, even files unchanged since they were loaded")
 
     p = sub.add_parser("cost-explorer", parents=[common, aws], help="pull daily spend from Cost Explorer", epilog=EPILOG,
                        description="GetCostAndUsage, DAILY, grouped by the consumer tag and SERVICE. Each request "
@@ -92,9 +94,9 @@ def _run(args) -> int:
         )
         if ddb.segments < 1:
             raise LedgerError("--segments must be at least 1")
-        jobs.ingest_dynamodb(replace(settings, dynamodb=ddb))
+        jobs.ingest_dynamodb(replace(settings, dynamodb=ddb), full=args.full)
     elif args.command == "dynamodb-export":
-        jobs.ingest_dynamodb_export(settings, args.location, _session(args.profile, args.region, args.endpoint_url))
+        jobs.ingest_dynamodb_export(settings, args.location, _session(args.profile, args.region, args.endpoint_url), full=args.full)
     elif args.command == "cost-explorer":
         cfg = settings.cost_explorer
         cfg = replace(

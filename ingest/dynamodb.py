@@ -7,10 +7,12 @@ each page straight to a gzip staging file, so no more than one page per segment 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -33,6 +35,14 @@ def _default(value):
     raise TypeError(type(value).__name__)
 
 
+@dataclass
+class ScanResult:
+    files: list[Path]
+    requests: int
+    page_digests: list[str]  # one per page read, to recognise unchanged pages next time
+    unchanged_items: int  # items on pages identical to a page of the previous scan (not staged)
+
+
 def scan_to_files(
     table: str,
     out_dir: Path,
@@ -41,71 +51,115 @@ def scan_to_files(
     region: str | None = None,
     endpoint_url: str | None = None,
     on_page: Callable[[int], None] | None = None,
-) -> tuple[list[Path], int]:
-    """Scan ``table`` in ``segments`` parallel segments; return the staged files and requests made."""
+    known_pages: set[str] | frozenset[str] = frozenset(),
+) -> ScanResult:
+    """Scan ``table`` in ``segments`` parallel segments into gzip DynamoDB-JSON-lines files.
+
+    A page whose digest is in ``known_pages`` (read, unchanged, by the previous scan) is not staged:
+    every page is still fetched, but only new or changed pages are parsed and merged.
+    """
     session = session or boto3.Session()
     client = session.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG)
     client.describe_table(TableName=table)  # fail fast, with a clear error, on a missing table
-    requests = 1
     lock = threading.Lock()
 
-    def scan_segment(segment: int) -> tuple[Path, int]:
+    def scan_segment(segment: int) -> tuple[Path, int, list[str], int]:
         path = out_dir / f"scan-{segment:03d}.json.gz"
-        made = 0
+        made, digests, unchanged = 0, [], 0
         kwargs = {"TableName": table, "Segment": segment, "TotalSegments": segments}
         with gzip.open(path, "wb", compresslevel=1) as out:
             while True:
                 page = client.scan(**kwargs)
                 made += 1
-                for item in page.get("Items", []):
-                    out.write(orjson.dumps({"Item": item}, default=_default))
-                    out.write(b"\n")
+                items = page.get("Items", [])
+                lines = b"".join(orjson.dumps({"Item": item}, default=_default, option=orjson.OPT_SORT_KEYS) + b"\n" for item in items)
+                digest = hashlib.blake2b(lines, digest_size=16).hexdigest()
+                digests.append(digest)
+                if digest in known_pages:
+                    unchanged += len(items)
+                else:
+                    out.write(lines)
                 if on_page:
                     with lock:
-                        on_page(len(page.get("Items", [])))
+                        on_page(len(items))
                 if "LastEvaluatedKey" not in page:
-                    return path, made
+                    return path, made, digests, unchanged
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     with ThreadPoolExecutor(max_workers=max(1, min(segments, 16))) as pool:
         results = list(pool.map(scan_segment, range(segments)))
-    return [p for p, _ in results], requests + sum(n for _, n in results)
+    return ScanResult(
+        files=[r[0] for r in results],
+        requests=1 + sum(r[1] for r in results),
+        page_digests=[d for r in results for d in r[2]],
+        unchanged_items=sum(r[3] for r in results),
+    )
 
 
-def export_files(location: str, work_dir: Path, session: boto3.Session | None = None) -> tuple[list[Path], int]:
-    """The data files of a DynamoDB export at a local path or s3:// URL; returns (files, requests).
+@dataclass
+class ExportFiles:
+    """The data files of an export: those to read, those unchanged since they were last loaded."""
+
+    to_read: list[tuple[Path, str, str]] = field(default_factory=list)  # (local path, file id, fingerprint)
+    unchanged: list[str] = field(default_factory=list)  # file ids skipped
+    requests: int = 0
+
+
+def export_files(location: str, work_dir: Path, session: boto3.Session | None = None, loaded: dict | None = None) -> ExportFiles:
+    """The data files of a DynamoDB export at a local path or s3:// URL.
 
     ``location`` may be the export folder (holding ``manifest-files.json``), any folder above it,
-    or a single ``.json``/``.json.gz`` file. S3 exports are downloaded with awswrangler first.
+    or a single ``.json``/``.json.gz`` file. ``loaded`` maps file id → fingerprint of files already
+    loaded; a file whose fingerprint (size and mtime, or the S3 ETag) is unchanged is not read again.
+    S3 files are downloaded with awswrangler, and only when they changed.
     """
-    requests = 0
+    loaded = loaded or {}
+    out = ExportFiles()
     if location.startswith("s3://"):
         import awswrangler as wr
 
         session = session or boto3.Session()
         try:
             keys = [k for k in wr.s3.list_objects(location, boto3_session=session) if k.endswith((".json.gz", ".json"))]
+            out.requests += 1
+            keys = [k for k in keys if not k.endswith(("manifest-summary.json", "manifest-files.json"))]
+            if not keys:
+                raise SourceError(f"no export data files (*.json.gz) under {location}")
+            described = wr.s3.describe_objects(keys, boto3_session=session)
+            out.requests += len(keys)
+        except SourceError:
+            raise
         except Exception as exc:  # awswrangler wraps botocore errors; keep the one line a person needs
-            raise SourceError(f"cannot list {location}: {exc}") from None
-        requests += 1
-        keys = [k for k in keys if "/data/" in k or k.endswith((".json.gz",))]
-        if not keys:
-            raise SourceError(f"no export data files (*.json.gz) under {location}")
+            raise SourceError(f"cannot read {location}: {exc}") from None
         local = work_dir / "s3-export"
         local.mkdir(parents=True, exist_ok=True)
-        files = []
         for n, key in enumerate(sorted(keys)):
+            fingerprint = f"etag:{described[key].get('ETag', '').strip(chr(34))}:{described[key].get('ContentLength')}"
+            if loaded.get(key) == fingerprint:
+                out.unchanged.append(key)
+                continue
             target = local / f"{n:05d}-{Path(key).name}"
             wr.s3.download(path=key, local_file=str(target), boto3_session=session)
-            requests += 1
-            files.append(target)
-        return [f for f in files if not f.name.endswith("manifest-summary.json")], requests
+            out.requests += 1
+            out.to_read.append((target, key, fingerprint))
+        return out
 
     path = Path(location)
     if not path.exists():
         raise SourceError(f"export path {location} does not exist")
+    for f in _local_data_files(path, location):
+        st = f.stat()
+        file_id, fingerprint = str(f.resolve()), f"{st.st_size}:{st.st_mtime_ns}"
+        if loaded.get(file_id) == fingerprint:
+            out.unchanged.append(file_id)
+        else:
+            out.to_read.append((f, file_id, fingerprint))
+    return out
+
+
+def _local_data_files(path: Path, location: str) -> list[Path]:
     if path.is_file():
-        return [path], 0
+        return [path]
     manifests = sorted(path.rglob("manifest-files.json"))
     files: list[Path] = []
     for manifest in manifests:
@@ -128,4 +182,4 @@ def export_files(location: str, work_dir: Path, session: boto3.Session | None = 
         raise SourceError(f"export data file {missing[0]} named in the manifest is missing")
     if not files:
         raise SourceError(f"no export data files (*.json.gz) under {location}")
-    return files, requests
+    return files

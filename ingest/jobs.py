@@ -20,12 +20,22 @@ def _progress(total: int | None, unit: str, desc: str) -> tqdm:
     return tqdm(total=total, unit=unit, desc=desc, unit_scale=True, leave=False, disable=None, dynamic_ncols=True)
 
 
-def _load_launch_files(run: IngestRun, files: list[Path], settings: Settings, source: str) -> None:
+EXPORT_CURSOR = "dynamodb-export:files"
+
+
+def _scan_cursor(table: str) -> str:
+    return f"dynamodb:{table}:pages"
+
+
+def _load_launch_files(run: IngestRun, files: list[Path], settings: Settings, source: str | None, on_file=None) -> None:
     with _progress(len(files), "file", "parsing launch items") as bar:
-        staged = stage_items(
-            run.writer, files, settings.dynamodb.attributes, source, settings.currency,
-            on_file=lambda _path, _rows: bar.update(1),
-        )  # fmt: skip
+
+        def done(path: Path, rows: int) -> None:
+            bar.update(1)
+            if on_file:
+                on_file(path, rows)
+
+        staged = stage_items(run.writer, files, settings.dynamodb.attributes, source, settings.currency, on_file=done)
     stage_quarantine(run.writer, staged)
     merged = merge_launches(run.writer, staged)
     s = run.stats
@@ -36,26 +46,50 @@ def _load_launch_files(run: IngestRun, files: list[Path], settings: Settings, so
     s.add_reasons(staged.reasons)
 
 
-def ingest_dynamodb(settings: Settings, session: boto3.Session | None = None) -> IngestRun:
+def ingest_dynamodb(settings: Settings, session: boto3.Session | None = None, full: bool = False) -> IngestRun:
+    """Scan the launches table; pages identical to the previous scan's are fetched but not re-parsed."""
     ddb = settings.dynamodb
     if session is None:
         session = boto3.Session(profile_name=ddb.profile) if ddb.profile else boto3.Session()
-    with ingest_run(settings.data_dir, "dynamodb", f"dynamodb://{ddb.table}") as run:
+    source = f"dynamodb://{ddb.table}"
+    with ingest_run(settings.data_dir, "dynamodb", source) as run:
+        cursor = _scan_cursor(ddb.table)
+        known = frozenset() if full else frozenset(run.writer.manifest.get("cursors", {}).get(cursor) or [])
         with tempfile.TemporaryDirectory(dir=run.writer.tmp) as tmp, _progress(None, "item", "scanning") as bar:
-            files, requests = dynamodb.scan_to_files(
-                ddb.table, Path(tmp), ddb.segments, session, ddb.region, ddb.endpoint_url, on_page=bar.update
+            scan = dynamodb.scan_to_files(
+                ddb.table, Path(tmp), ddb.segments, session, ddb.region, ddb.endpoint_url, on_page=bar.update, known_pages=known
             )
-            run.stats.api_requests += requests
-            _load_launch_files(run, files, settings, f"dynamodb://{ddb.table}")
+            run.stats.api_requests += scan.requests
+            _load_launch_files(run, scan.files, settings, source)
+        run.stats.records_read += scan.unchanged_items
+        run.stats.records_unchanged += scan.unchanged_items
+        if scan.unchanged_items:
+            run.stats.notes.append(f"{scan.unchanged_items:,} items on pages unchanged since the last scan were not re-parsed")
+        run.writer.set_cursor(cursor, sorted(scan.page_digests))
     print_summary(run)
     return run
 
 
-def ingest_dynamodb_export(settings: Settings, location: str, session: boto3.Session | None = None) -> IngestRun:
+def ingest_dynamodb_export(settings: Settings, location: str, session: boto3.Session | None = None, full: bool = False) -> IngestRun:
+    """Load an export's data files; files loaded before and unchanged since are skipped."""
     with ingest_run(settings.data_dir, "dynamodb-export", location) as run:
-        files, requests = dynamodb.export_files(location, run.writer.tmp, session)
-        run.stats.api_requests += requests
-        _load_launch_files(run, files, settings, location)
+        seen: dict = dict(run.writer.manifest.get("cursors", {}).get(EXPORT_CURSOR) or {})
+        fingerprints = {} if full else {k: v["fingerprint"] for k, v in seen.items()}
+        found = dynamodb.export_files(location, run.writer.tmp, session, loaded=fingerprints)
+        run.stats.api_requests += found.requests
+        ids = {path: (file_id, fingerprint) for path, file_id, fingerprint in found.to_read}
+
+        def remember(path: Path, rows: int) -> None:
+            file_id, fingerprint = ids[path]
+            seen[file_id] = {"fingerprint": fingerprint, "items": rows}
+
+        _load_launch_files(run, [p for p, _, _ in found.to_read], settings, None, on_file=remember)
+        skipped = sum(seen[f]["items"] for f in found.unchanged)
+        run.stats.records_read += skipped
+        run.stats.records_unchanged += skipped
+        if found.unchanged:
+            run.stats.notes.append(f"{len(found.unchanged)} export file(s) unchanged since they were loaded: skipped (--full reads them)")
+        run.writer.set_cursor(EXPORT_CURSOR, seen)
     print_summary(run)
     return run
 

@@ -268,7 +268,7 @@ def stage_items(
     attrs: ItemAttributes,
     source: str | None = None,
     currency: str = "USD",
-    on_file: Callable[[Path, int], None] | None = None,
+    on_file: Callable[[Path, int], None] | None = None,  # called with each file and the items it held
     files_per_batch: int = 2,
 ) -> StageResult:
     """Parse, validate and stage launch items from DynamoDB-JSON-lines files (plain or gzip).
@@ -325,8 +325,9 @@ def stage_items(
         result.resource_files.append(f"{base}-resources.parquet")
         result.quarantine_files.append(f"{base}-quarantine.parquet")
         if on_file:
+            counts = dict(con.execute("SELECT filename, count(*) FROM items GROUP BY filename").fetchall())
             for path in batch:
-                on_file(path, rows)
+                on_file(path, counts.get(str(path), 0))
     for name in ("items", "parsed", "resources", "validated", "resource_rows"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return result
@@ -336,12 +337,12 @@ def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], typ: str, sou
                 result: StageResult) -> int:  # fmt: skip
     """Load the files' items into the temp table ``items``; lines that are not items are quarantined."""
     spec = f"columns={{'Item': '{typ}'}}, format='newline_delimited', maximum_object_size=16777216, filename=true"
-    select = f"SELECT coalesce($source, filename) AS source, Item FROM read_json($paths, {spec})"
+    select = f"SELECT filename, coalesce($source, filename) AS source, Item FROM read_json($paths, {spec})"
     insert = f"INSERT INTO items {select}"
     try:  # the fast path: one parallel read of the whole batch
         con.execute(f"CREATE OR REPLACE TEMP TABLE items AS {select}", {"paths": [str(p) for p in paths], "source": source})
     except duckdb.Error:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE items (source VARCHAR, Item {typ})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE items (filename VARCHAR, source VARCHAR, Item {typ})")
         for k, path in enumerate(paths):  # take the files one by one, sorting out the damaged one
             try:
                 con.execute(insert, {"paths": [str(path)], "source": source})
@@ -373,6 +374,7 @@ def _read_damaged_file(con, path: Path, insert: str, source: str | None, stage_d
                 continue
             out.write(line.rstrip(b"\n") + b"\n")
     con.execute(insert, {"paths": [str(clean)], "source": label})
+    con.execute("UPDATE items SET filename = $orig WHERE filename = $clean", {"orig": str(path), "clean": str(clean)})
     if bad:
         con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (source VARCHAR, reason VARCHAR, raw_record VARCHAR)")
         con.executemany("INSERT INTO bad_lines VALUES (?, ?, ?)", bad)

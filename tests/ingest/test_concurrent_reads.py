@@ -45,7 +45,7 @@ def test_readers_see_whole_versions_while_ingests_commit(tmp_path, fixture_items
         t.start()
     # writers in another process, as in production (the dashboard and the ingest are separate processes)
     for n in range(6):
-        subprocess.run([sys.executable, "-m", "ingest", "dynamodb-export", str(versions[(n + 1) % 2]), "--data-dir", str(data)],
+        subprocess.run([sys.executable, "-m", "ingest", "dynamodb-export", str(versions[(n + 1) % 2]), "--data-dir", str(data), "--full"],
                        check=True, capture_output=True, cwd=Path(__file__).parents[2])  # fmt: skip
     stop.set()
     for t in readers:

@@ -59,7 +59,9 @@ def test_rescan_with_nothing_changed_writes_nothing(aws_env, fixture_items, tmp_
     capsys.readouterr()
     main(["dynamodb", "--table", TABLE, "--data-dir", str(tmp_path)])
     out = capsys.readouterr().out
-    assert "loaded (new/changed) 1" in out and "unchanged            11" in out
+    # every page is fetched again; only the page holding the changed item is parsed again
+    assert "records read         27" in out and "loaded (new/changed) 1" in out
+    assert "items on pages unchanged since the last scan were not re-parsed" in out
     con = connect(tmp_path)
     assert con.execute("SELECT total_cost FROM launches WHERE launch_id = 'wl-a3-0001'").fetchone()[0] == Decimal("0.41")
 

@@ -72,10 +72,14 @@ def test_same_input_twice_changes_nothing(tmp_path, items_file, capsys):
     before = read_manifest(tmp_path)["tables"]
     capsys.readouterr()
     main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
-    assert "unchanged            4" in capsys.readouterr().out
+    out = capsys.readouterr().out  # the file is recognised by its fingerprint and not read at all
+    assert "unchanged            10" in out and "1 export file(s) unchanged since they were loaded: skipped" in out
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path), "--full"])
+    out = capsys.readouterr().out  # read again in full: every launch is recognised by its row fingerprint
+    assert "loaded (new/changed) 0" in out and "unchanged            4" in out
     after = read_manifest(tmp_path)["tables"]
     assert after["launches"] == before["launches"] and after["launch_resources"] == before["launch_resources"]
-    assert _rows(tmp_path, "SELECT count(*) FROM ingest_runs") == [(2,)]
+    assert _rows(tmp_path, "SELECT count(*) FROM ingest_runs") == [(3,)]
 
 
 def test_updated_item_replaces_its_row(tmp_path, items_file, fixture_items):
