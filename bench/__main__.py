@@ -155,6 +155,7 @@ def bench_queries(data_dir: Path, repeat: int) -> list[dict]:
 
 
 def bench_pages(data_dir: Path) -> list[dict]:
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["LAUNCH_LEDGER_DATA_DIR"] = str(data_dir)
@@ -163,6 +164,7 @@ def bench_pages(data_dir: Path) -> list[dict]:
     for page in pages:
         at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=120)
         at.run()  # the router's first run (default page) warms imports and the connection
+        st.cache_data.clear()  # so the page's queries really run
         start = time.perf_counter()
         at.switch_page(f"app_pages/{page}.py").run()
         first = time.perf_counter() - start

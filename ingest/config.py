@@ -58,12 +58,53 @@ class CostExplorerSettings:
     endpoint_url: str | None = None
 
 
+ENGINES = ("duckdb", "athena")
+
+
+@dataclass(frozen=True)
+class AthenaSettings:
+    """``[athena]``: where the warehouse lives when one machine is not enough.
+
+    ``engine = "duckdb"`` (the default) keeps everything on this machine. ``engine = "athena"`` makes
+    every ingest also publish its Parquet partitions to ``lake_path`` (S3) with a Glue table per
+    warehouse table in ``database``, and makes the dashboard run the named queries on Athena
+    (results written under ``output_location``).
+    """
+
+    engine: str = "duckdb"  # "duckdb" (one machine) or "athena" (S3 + Glue + Athena)
+    database: str | None = None  # the Glue database holding one table per warehouse table
+    lake_path: str | None = None  # s3://bucket/prefix/ : <lake_path><table>/month=<partition>/*.parquet
+    output_location: str | None = None  # s3://bucket/athena-results/ : where Athena writes query results
+    workgroup: str = "primary"
+    region: str | None = None  # of the bucket, the Glue catalog and Athena; None: the profile's region
+    profile: str | None = None  # named AWS profile; None: the default credential chain
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"athena.engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        for name in ("lake_path", "output_location"):
+            value = getattr(self, name)
+            if value and not value.startswith("s3://"):
+                raise ConfigError(f"athena.{name} must be an s3:// location, not {value!r}")
+            if value and not value.endswith("/"):
+                object.__setattr__(self, name, value + "/")
+        if self.engine == "athena":
+            for name, example in (
+                ("database", "launch_ledger"),
+                ("lake_path", "s3://my-bucket/launch-ledger/"),
+                ("output_location", "s3://my-bucket/athena-results/"),
+            ):
+                if not getattr(self, name):
+                    raise ConfigError(f'athena.engine is "athena" but athena.{name} is not set: add {name} = "{example}" under [athena]')
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     currency: str = "USD"
     dynamodb: DynamoDBSettings = field(default_factory=DynamoDBSettings)
     cost_explorer: CostExplorerSettings = field(default_factory=CostExplorerSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
 
 
 def _build(cls, values: dict, where: str):
@@ -96,6 +137,7 @@ def load_settings(config_path: str | os.PathLike | None = None, data_dir: str | 
     settings = Settings(
         dynamodb=replace(_build(DynamoDBSettings, ddb, "dynamodb"), attributes=attrs),
         cost_explorer=_build(CostExplorerSettings, raw.pop("cost_explorer", {}), "cost_explorer"),
+        athena=_build(AthenaSettings, raw.pop("athena", {}), "athena"),
         currency=warehouse.get("currency", "USD"),
     )
     if raw:

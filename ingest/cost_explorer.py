@@ -150,8 +150,13 @@ def load_pages(
     covered: list[DayRange],
     settings: CostExplorerSettings,
     today: date,
+    from_api: bool = True,
 ) -> CostLoad:
-    """Replace Cost Explorer's rows for the covered days with these pages' rows."""
+    """Replace Cost Explorer's rows for the covered days with these pages' rows.
+
+    Only pages pulled from the API move the final-range cursor: saved responses say nothing about
+    which days this account's Cost Explorer has settled.
+    """
     con = writer.con
     cols = ", ".join(f"{c} {t}" for c, t in _types().items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE incoming_costs ({cols})")
@@ -173,9 +178,11 @@ def load_pages(
              EXCEPT ALL SELECT {", ".join(content)} FROM incoming_costs))""",
         {"source": SOURCE, "tag": settings.tag_key},
     ).fetchone()[0] == 0
-    final = _final_range(con, covered, settings, writer.manifest.get("cursors", {}).get(CURSOR), today)
+    cursor = writer.manifest.get("cursors", {}).get(CURSOR)
+    final = _final_range(con, covered, settings, cursor, today) if from_api else final_from_cursor(cursor)
     if same:
-        writer.set_cursor(CURSOR, _cursor(final))
+        if from_api:
+            writer.set_cursor(CURSOR, _cursor(final))
         return CostLoad(len(rows), 0, len(rows), final)
     months = sorted({d.strftime("%Y-%m") for r in covered for d in r.days()})
     written = writer.write_partitions(
@@ -187,7 +194,8 @@ def load_pages(
         {"months": months, "source": SOURCE, "tag": settings.tag_key},
     )
     writer.drop_partitions("costs_daily", [m for m in months if m not in written])
-    writer.set_cursor(CURSOR, _cursor(final))
+    if from_api:
+        writer.set_cursor(CURSOR, _cursor(final))
     return CostLoad(len(rows), len(rows), 0, final)
 
 

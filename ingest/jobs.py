@@ -127,7 +127,7 @@ def ingest_cost_explorer(
                 f"asked for {sum((r.end - r.start).days for r in covered)} days in {len(covered)} range(s), "
                 f"skipped {skipped} final days; {run.stats.api_requests} requests ≈ ${run.stats.api_requests * 0.01:.2f}"
             )
-        loaded = ce.load_pages(run.writer, pages, covered, cfg, today)
+        loaded = ce.load_pages(run.writer, pages, covered, cfg, today, from_api=responses_dir is None)
         run.stats.records_read += loaded.rows
         run.stats.records_loaded += loaded.loaded
         run.stats.records_unchanged += loaded.unchanged

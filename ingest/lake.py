@@ -1,0 +1,222 @@
+"""Publish the warehouse to S3 with a Glue catalog, so Athena can run the same named queries.
+
+The lake has the local layout: ``<lake_path><table>/month=<partition>/*.parquet``, one Glue table per
+warehouse table (same name, same columns, types from ``schema.sql``: DECIMAL stays DECIMAL) and the
+partition column ``month`` (``YYYY-MM`` for launches, launch_resources and costs_daily; the run id for
+ingest_runs and quarantine).
+
+Only partitions whose live files changed since the last publish are uploaded: ``lake-published.json``
+beside the manifest records, per table and partition, the file list last published. A partition is
+read and uploaded on its own (never a whole table in memory) with ``mode="overwrite_partitions"``,
+so a partition an ingest rewrote replaces its old objects, and the record advances after each one:
+a publish that dies half way resumes where it stopped. Partitions an ingest dropped are deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import awswrangler as wr
+import boto3
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ingest.config import AthenaSettings, Settings
+from ingest.errors import WarehouseError
+from ingest.warehouse import SCHEMA_FILE, TABLES, _atomic_write, read_manifest, schema_columns, warehouse_dir
+
+RECORD = "lake-published.json"
+PARTITION_COLUMN = "month"
+
+_SIMPLE_TYPES = {
+    "VARCHAR": "string",
+    "DOUBLE": "double",
+    "INTEGER": "int",
+    "BIGINT": "bigint",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "BOOLEAN": "boolean",
+}
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+PARTITION_COMMENT = {
+    "launches": "partition: launch_month as YYYY-MM",
+    "launch_resources": "partition: launch_month as YYYY-MM",
+    "costs_daily": "partition: usage_month as YYYY-MM",
+    "ingest_runs": "partition: the run id",
+    "quarantine": "partition: the run id of the ingest that rejected the records",
+}
+_TABLE_LINE = re.compile(r"^CREATE TABLE (\w+)")
+_COLUMN_LINE = re.compile(r"^\s+(\w+)\s+[A-Z][A-Z0-9(), ]*?,?\s*--(.*)$")
+# Nullable integers stay integers in pandas (the default turns an INTEGER column with NULLs into floats).
+_INTEGERS = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype()}
+
+
+def glue_type(duckdb_type: str) -> str:
+    """The Athena/Glue type of a warehouse column type (``DECIMAL(18,6)`` -> ``decimal(18,6)``)."""
+    if duckdb_type in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[duckdb_type]
+    match = _DECIMAL.fullmatch(duckdb_type)
+    if match:
+        return f"decimal({match.group(1)},{match.group(2)})"
+    raise WarehouseError(f"schema.sql uses the type {duckdb_type}, which the lake does not map to Glue yet: add it to ingest/lake.py")
+
+
+def glue_columns(table: str) -> dict[str, str]:
+    """{column: Glue type} of a warehouse table, in schema.sql order."""
+    return {column: glue_type(dtype) for column, dtype in schema_columns()[table]}
+
+
+def lake_session(athena: AthenaSettings, session: boto3.Session | None = None) -> boto3.Session:
+    """``session`` if given, else one for the configured profile and region."""
+    if session is not None:
+        return session
+    return boto3.Session(profile_name=athena.profile, region_name=athena.region)
+
+
+@dataclass
+class Published:
+    """What one publish did, per table: partitions uploaded, removed, and left alone."""
+
+    uploaded: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return sum(map(len, self.uploaded.values())) + sum(map(len, self.removed.values()))
+
+    def summary(self, lake_path: str) -> str:
+        return (
+            f"lake: {sum(map(len, self.uploaded.values()))} partition(s) uploaded, "
+            f"{sum(map(len, self.removed.values()))} removed, {self.unchanged} unchanged in {lake_path}"
+        )
+
+
+def read_record(data_dir: os.PathLike | str) -> dict:
+    path = warehouse_dir(data_dir) / RECORD
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # an unreadable record only costs a full re-upload
+
+
+@cache
+def _schema_comments() -> dict[str, dict[str, str]]:
+    comments: dict[str, dict[str, str]] = {}
+    table = None
+    for line in SCHEMA_FILE.read_text().splitlines():
+        if start := _TABLE_LINE.match(line):
+            table = start.group(1)
+        elif table and (column := _COLUMN_LINE.match(line)):
+            comments.setdefault(table, {})[column.group(1)] = column.group(2).strip()
+    return comments
+
+
+def column_comments(table: str) -> dict[str, str]:
+    """{column: the comment schema.sql gives it}, so Glue and Athena users see what each column means."""
+    return dict(_schema_comments().get(table, {}))
+
+
+def _read_partition(root: Path, table: str, files: list[str], partition: str) -> pd.DataFrame:
+    """One partition's rows as pandas: DECIMAL as Decimal, nullable integers as Int32/Int64."""
+    columns = [c for c, _ in schema_columns()[table]]
+    arrow = ds.dataset([str(root / f) for f in files], format="parquet").to_table(columns=columns)
+    frame = arrow.to_pandas(types_mapper=_INTEGERS.get)
+    frame[PARTITION_COLUMN] = partition
+    return frame
+
+
+def _fail(action: str, exc: Exception) -> WarehouseError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return WarehouseError(
+        f"{action} failed ({first}): check the [athena] settings and the Glue/S3 permissions in the README, then run the ingest "
+        "again; the local warehouse is committed and the next run publishes what is missing"
+    )
+
+
+def publish(
+    settings: Settings,
+    data_dir: os.PathLike | str,
+    tables: tuple[str, ...] | list[str] | None = None,
+    session: boto3.Session | None = None,
+) -> Published:
+    """Copy the manifest's live partitions that changed since the last publish to the lake."""
+    athena = settings.athena
+    if not athena.lake_path or not athena.database:
+        raise WarehouseError('publishing to the lake needs athena.lake_path and athena.database under [athena] in the config file')
+    boto3_session = lake_session(athena, session)
+    root = warehouse_dir(data_dir)
+    manifest = read_manifest(data_dir)
+    record = read_record(data_dir)
+    target = {"lake_path": athena.lake_path, "database": athena.database}
+    if {k: record.get(k) for k in target} != target:
+        record = {**target, "tables": {}}  # a new destination: publish everything
+    record.setdefault("tables", {})
+    result = Published()
+
+    def save() -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(root / RECORD, json.dumps(record, indent=1, sort_keys=True))
+
+    try:
+        wr.catalog.create_database(athena.database, exist_ok=True, boto3_session=boto3_session)
+        for table in tables or TABLES:
+            if table not in TABLES:
+                raise WarehouseError(f"there is no warehouse table {table!r}; the tables are: {', '.join(TABLES)}")
+            path = f"{athena.lake_path}{table}/"
+            columns = glue_columns(table)
+            live: dict[str, list[str]] = manifest["tables"][table]
+            done: dict[str, list[str]] = record["tables"].setdefault(table, {})
+            if not wr.catalog.does_table_exist(athena.database, table, boto3_session=boto3_session):
+                done.clear()  # the Glue table is gone (or never was): upload every partition again
+                wr.catalog.create_parquet_table(
+                    database=athena.database,
+                    table=table,
+                    path=path,
+                    columns_types=columns,
+                    partitions_types={PARTITION_COLUMN: "string"},
+                    description=f"Launch Ledger {table} (published from the local warehouse by the ingest)",
+                    columns_comments={**column_comments(table), PARTITION_COLUMN: PARTITION_COMMENT[table]},
+                    boto3_session=boto3_session,
+                )
+            for partition in sorted(live):
+                files = live[partition]
+                if done.get(partition) == files:
+                    result.unchanged += 1
+                    continue
+                wr.s3.to_parquet(
+                    _read_partition(root, table, files, partition),
+                    path=path,
+                    dataset=True,
+                    mode="overwrite_partitions",
+                    database=athena.database,
+                    table=table,
+                    partition_cols=[PARTITION_COLUMN],
+                    dtype={**columns, PARTITION_COLUMN: "string"},
+                    compression="zstd",
+                    boto3_session=boto3_session,
+                )
+                done[partition] = list(files)
+                result.uploaded.setdefault(table, []).append(partition)
+                save()
+            for partition in sorted(set(done) - set(live)):
+                wr.s3.delete_objects(f"{path}{PARTITION_COLUMN}={partition}/", boto3_session=boto3_session)
+                wr.catalog.delete_partitions(
+                    table=table, database=athena.database, partitions_values=[[partition]], boto3_session=boto3_session
+                )
+                del done[partition]
+                result.removed.setdefault(table, []).append(partition)
+                save()
+        save()
+    except (ClientError, BotoCoreError, wr.exceptions.AWSWranglerError) as exc:
+        raise _fail(f"publishing the warehouse to {athena.lake_path} (Glue database {athena.database})", exc) from exc
+    return result
