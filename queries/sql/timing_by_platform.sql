@@ -12,21 +12,34 @@ WITH phase_hours AS (
     UNION ALL
     SELECT compute_platform, 4 AS phase_order, 'running' AS phase, running_hours AS hours
     FROM launch_scope
+),
+
+-- One sort per group for all five percentiles (percentile_cont over a list), then unpacked.
+phase_stats AS (
+    SELECT
+        compute_platform,
+        phase,
+        phase_order,
+        count(hours) AS launches,
+        COALESCE(sum(hours), 0) AS total_hours,
+        avg(hours) AS mean_hours,
+        percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY hours) AS percentiles
+    FROM phase_hours
+    WHERE hours IS NOT NULL
+    GROUP BY compute_platform, phase, phase_order
 )
 
 SELECT
     compute_platform,
     phase,
     phase_order,
-    count(hours) AS launches,
-    COALESCE(sum(hours), 0) AS total_hours,
-    avg(hours) AS mean_hours,
-    percentile_cont(0.10) WITHIN GROUP (ORDER BY hours) AS p10_hours,
-    percentile_cont(0.25) WITHIN GROUP (ORDER BY hours) AS p25_hours,
-    percentile_cont(0.50) WITHIN GROUP (ORDER BY hours) AS p50_hours,
-    percentile_cont(0.75) WITHIN GROUP (ORDER BY hours) AS p75_hours,
-    percentile_cont(0.90) WITHIN GROUP (ORDER BY hours) AS p90_hours
-FROM phase_hours
-WHERE hours IS NOT NULL
-GROUP BY compute_platform, phase, phase_order
+    launches,
+    total_hours,
+    mean_hours,
+    percentiles[1] AS p10_hours,
+    percentiles[2] AS p25_hours,
+    percentiles[3] AS p50_hours,
+    percentiles[4] AS p75_hours,
+    percentiles[5] AS p90_hours
+FROM phase_stats
 ORDER BY compute_platform, phase_order
