@@ -94,7 +94,7 @@ def _view_sql(root: Path, manifest: dict, table: str) -> str:
         cols = ", ".join(f'"{c}" {t}' for c, t in schema_columns()[table])
         return f"CREATE OR REPLACE TABLE {table} ({cols})"
     listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false)"
+    return f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
 
 
 def attach_views(con: duckdb.DuckDBPyConnection, data_dir: os.PathLike | str, manifest: dict | None = None) -> dict:
