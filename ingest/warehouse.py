@@ -94,7 +94,13 @@ def _view_sql(root: Path, manifest: dict, table: str) -> str:
         cols = ", ".join(f'"{c}" {t}' for c, t in schema_columns()[table])
         return f"CREATE OR REPLACE TABLE {table} ({cols})"
     listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    return f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
+    # The typed empty row first: columns in schema order with schema types, and files written
+    # before a column was added read it as NULL (UNION BY NAME fills what a side lacks).
+    typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in schema_columns()[table])
+    return (
+        f"CREATE OR REPLACE VIEW {table} AS SELECT {typed} WHERE false UNION ALL BY NAME "
+        f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
+    )
 
 
 def attach_views(con: duckdb.DuckDBPyConnection, data_dir: os.PathLike | str, manifest: dict | None = None) -> dict:
