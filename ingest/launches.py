@@ -296,7 +296,7 @@ def stage_items(
         base = stage_dir / f"{n:05d}"
         con.execute(
             f"COPY (SELECT * EXCLUDE (row_hash, resource_hash), {_launch_fingerprint_sql()} AS row_hash "
-            f"FROM ({_LAUNCH_ROWS_SQL})) TO '{base}-launches.parquet' (FORMAT parquet)",
+            f"FROM ({_LAUNCH_ROWS_SQL})) TO '{base}-launches.parquet' (FORMAT parquet, COMPRESSION lz4_raw)",
             {"run_id": writer.run_id, "currency": currency},
         )
         con.execute(
@@ -306,7 +306,7 @@ def stage_items(
                        NULL AS unit_price, NULL AS cost, date_trunc('month', v.launched_at)::DATE AS launch_month,
                        $run_id AS ingest_run_id
                 FROM resource_rows r JOIN validated v USING (rn)
-            ) TO '{base}-resources.parquet' (FORMAT parquet)""",
+            ) TO '{base}-resources.parquet' (FORMAT parquet, COMPRESSION lz4_raw)""",
             {"run_id": writer.run_id},
         )
         con.execute(
@@ -408,11 +408,13 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
     con = writer.con
     if not staged.launch_files:
         return MergeResult(0, 0)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM read_parquet($files) "
-        "QUALIFY row_number() OVER (PARTITION BY launch_id ORDER BY coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) DESC, row_hash) = 1",
-        {"files": staged.launch_files},
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM read_parquet($files)", {"files": staged.launch_files})
+    rows, keys = con.execute("SELECT count(*), count(DISTINCT launch_id) FROM incoming").fetchone()
+    if rows != keys:  # the same launch twice in one input: keep its latest state
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming QUALIFY row_number() OVER "
+            "(PARTITION BY launch_id ORDER BY coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) DESC, row_hash) = 1"
+        )
     # row_hash covers the launch row and its resources: equal hash, nothing to write.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE changed AS SELECT i.launch_id, i.launch_month FROM incoming i "
