@@ -3,10 +3,15 @@
 Both caches are keyed on ``warehouse_version(data_dir)``, a cheap stat of the manifest that changes
 on every ingest commit: the first page run after an ingest opens a fresh connection and misses the
 result cache, so new data shows up without a restart. Old entries age out (max_entries / ttl).
+
+With ``engine = "athena"`` under ``[athena]`` the "connection" is a ``queries.athena.AthenaEngine``
+(no DuckDB, no local warehouse): the same query functions run on Athena. The ingest may run on
+another machine, so the version is a time window: results are at most ATHENA_REFRESH_SECONDS old.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -14,10 +19,11 @@ import pandas as pd
 import streamlit as st
 
 import queries
-from ingest.config import load_settings
+from ingest.config import AthenaSettings, load_settings
 from ingest.errors import LedgerError
 from ingest.warehouse import connect, warehouse_version
 from queries import FilterOptions, Filters
+from queries.engine import QueryEngine
 
 # Each page question, by name; those taking Filters are called as fn(con, filters, **kwargs).
 QUERIES_WITH_FILTERS = {
@@ -40,33 +46,48 @@ QUERIES_WITHOUT_FILTERS = {
 }
 
 
+ATHENA_REFRESH_SECONDS = 600
+
+
 def data_dir() -> Path:
     """The data dir of the settings ($LAUNCH_LEDGER_DATA_DIR beats the config file)."""
     return load_settings().data_dir.resolve()
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(data_dir: str, version: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per table over the files of that warehouse version."""
+def _connection(data_dir: str, version: str, athena: AthenaSettings | None = None) -> duckdb.DuckDBPyConnection | QueryEngine:
+    """An in-memory DuckDB with one view per table over the files of that warehouse version (or Athena)."""
+    if athena is not None:
+        from queries.athena import AthenaEngine  # awswrangler is imported only by deployments that use it
+
+        return AthenaEngine.from_settings(athena)
     return connect(data_dir)
 
 
 @st.cache_data(ttl="1h", max_entries=512, show_spinner=False)
-def _fetch(name: str, data_dir: str, version: str, filters: Filters | None, kwargs: tuple) -> pd.DataFrame | FilterOptions:
+def _fetch(
+    name: str, data_dir: str, version: str, filters: Filters | None, kwargs: tuple, athena: AthenaSettings | None = None
+) -> pd.DataFrame | FilterOptions:
+    con = _connection(data_dir, version, athena)
     # A cursor per call: DuckDB connections are not safe to share between threads (sessions).
-    cursor = _connection(data_dir, version).cursor()
+    handle = con if isinstance(con, QueryEngine) else con.cursor()
     try:
         if name in QUERIES_WITH_FILTERS:
-            return QUERIES_WITH_FILTERS[name](cursor, filters, **dict(kwargs))
-        return QUERIES_WITHOUT_FILTERS[name](cursor, **dict(kwargs))
+            return QUERIES_WITH_FILTERS[name](handle, filters, **dict(kwargs))
+        return QUERIES_WITHOUT_FILTERS[name](handle, **dict(kwargs))
     finally:
-        cursor.close()
+        if handle is not con:
+            handle.close()
 
 
 def fetch(name: str, filters: Filters | None = None, **kwargs) -> pd.DataFrame:
     """The result of a named query for the current warehouse version; errors stop the page with a message."""
     try:
-        directory = str(data_dir())
+        settings = load_settings()
+        directory = str(settings.data_dir.resolve())
+        if settings.athena.engine == "athena":
+            version = f"athena-{int(time.time()) // ATHENA_REFRESH_SECONDS}"
+            return _fetch(name, directory, version, filters, tuple(sorted(kwargs.items())), settings.athena)
         return _fetch(name, directory, warehouse_version(directory), filters, tuple(sorted(kwargs.items())))
     except LedgerError as exc:
         st.error(str(exc))

@@ -95,7 +95,9 @@ class AthenaSettings:
                 ("output_location", "s3://my-bucket/athena-results/"),
             ):
                 if not getattr(self, name):
-                    raise ConfigError(f'athena.engine is "athena" but athena.{name} is not set: add {name} = "{example}" under [athena]')
+                    raise ConfigError(
+                        f'athena.engine is "athena" but athena.{name} is not set: add {name} = "{example}" under [athena]'
+                    )
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def ingest_dynamodb(settings: Settings, session: boto3.Session | None = None, fu
     if session is None:
         session = boto3.Session(profile_name=ddb.profile) if ddb.profile else boto3.Session()
     source = f"dynamodb://{ddb.table}"
-    with ingest_run(settings.data_dir, "dynamodb", source) as run:
+    with ingest_run(settings.data_dir, "dynamodb", source, settings=settings) as run:
         cursor = _scan_cursor(ddb.table)
         known = frozenset() if full else frozenset(run.writer.manifest.get("cursors", {}).get(cursor) or [])
         with tempfile.TemporaryDirectory(dir=run.writer.tmp) as tmp, _progress(None, "item", "scanning") as bar:
@@ -72,7 +72,7 @@ def ingest_dynamodb(settings: Settings, session: boto3.Session | None = None, fu
 
 def ingest_dynamodb_export(settings: Settings, location: str, session: boto3.Session | None = None, full: bool = False) -> IngestRun:
     """Load an export's data files; files loaded before and unchanged since are skipped."""
-    with ingest_run(settings.data_dir, "dynamodb-export", location) as run:
+    with ingest_run(settings.data_dir, "dynamodb-export", location, settings=settings) as run:
         seen: dict = dict(run.writer.manifest.get("cursors", {}).get(EXPORT_CURSOR) or {})
         fingerprints = {} if full else {k: v["fingerprint"] for k, v in seen.items()}
         found = dynamodb.export_files(location, run.writer.tmp, session, loaded=fingerprints)
@@ -106,7 +106,7 @@ def ingest_cost_explorer(
     cfg = settings.cost_explorer
     today = today or datetime.now(UTC).date()
     source = str(responses_dir) if responses_dir else f"cost-explorer tag:{cfg.tag_key} by {cfg.group_by}"
-    with ingest_run(settings.data_dir, "cost-explorer", source) as run:
+    with ingest_run(settings.data_dir, "cost-explorer", source, settings=settings) as run:
         if responses_dir:
             pages = ce.saved_pages(responses_dir)
             covered = [r for r in [ce.pages_range(pages)] if r]

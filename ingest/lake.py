@@ -1,6 +1,6 @@
 """Publish the warehouse to S3 with a Glue catalog, so Athena can run the same named queries.
 
-The lake has the local layout: ``<lake_path><table>/month=<partition>/*.parquet``, one Glue table per
+The lake holds ``<lake_path><table>/month=<partition>/*.parquet``, the local partitions, one Glue table per
 warehouse table (same name, same columns, types from ``schema.sql``: DECIMAL stays DECIMAL) and the
 partition column ``month`` (``YYYY-MM`` for launches, launch_resources and costs_daily; the run id for
 ingest_runs and quarantine).
@@ -32,6 +32,12 @@ from ingest.config import AthenaSettings, Settings
 from ingest.errors import WarehouseError
 from ingest.warehouse import SCHEMA_FILE, TABLES, _atomic_write, read_manifest, schema_columns, warehouse_dir
 
+# awswrangler's own errors share no base class: every exception class of awswrangler.exceptions.
+WRANGLER_ERRORS = tuple(
+    c
+    for c in vars(wr.exceptions).values()
+    if isinstance(c, type) and issubclass(c, Exception) and c.__module__ == wr.exceptions.__name__
+)
 RECORD = "lake-published.json"
 PARTITION_COLUMN = "month"
 
@@ -65,7 +71,9 @@ def glue_type(duckdb_type: str) -> str:
     match = _DECIMAL.fullmatch(duckdb_type)
     if match:
         return f"decimal({match.group(1)},{match.group(2)})"
-    raise WarehouseError(f"schema.sql uses the type {duckdb_type}, which the lake does not map to Glue yet: add it to ingest/lake.py")
+    raise WarehouseError(
+        f"schema.sql uses the type {duckdb_type}, which the lake does not map to Glue yet: add it to ingest/lake.py"
+    )
 
 
 def glue_columns(table: str) -> dict[str, str]:
@@ -87,10 +95,6 @@ class Published:
     uploaded: dict[str, list[str]] = field(default_factory=dict)
     removed: dict[str, list[str]] = field(default_factory=dict)
     unchanged: int = 0
-
-    @property
-    def changed(self) -> int:
-        return sum(map(len, self.uploaded.values())) + sum(map(len, self.removed.values()))
 
     def summary(self, lake_path: str) -> str:
         return (
@@ -135,8 +139,23 @@ def _read_partition(root: Path, table: str, files: list[str], partition: str) ->
     return frame
 
 
+def aws_error_line(exc: BaseException, limit: int = 300) -> str:
+    """An AWS or awswrangler error on one line: ``Operation Code: message`` for a ClientError."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", ""), error.get("Message", "")
+        if not message or "<Message>" in message:  # a body botocore could not parse (XML): take its Code and Message
+            found = dict(re.findall(r"<(Code|Message)>([^<]*)</\1>", str(exc)))
+            code, message = found.get("Code", code), found.get("Message", "")
+        text = f"{exc.operation_name} {code}: {message}" if message else str(exc)
+    else:
+        text = str(exc) or type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _fail(action: str, exc: Exception) -> WarehouseError:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = aws_error_line(exc)
     return WarehouseError(
         f"{action} failed ({first}): check the [athena] settings and the Glue/S3 permissions in the README, then run the ingest "
         "again; the local warehouse is committed and the next run publishes what is missing"
@@ -152,7 +171,9 @@ def publish(
     """Copy the manifest's live partitions that changed since the last publish to the lake."""
     athena = settings.athena
     if not athena.lake_path or not athena.database:
-        raise WarehouseError('publishing to the lake needs athena.lake_path and athena.database under [athena] in the config file')
+        raise WarehouseError(
+            "publishing to the lake needs athena.lake_path and athena.database under [athena] in the config file"
+        )
     boto3_session = lake_session(athena, session)
     root = warehouse_dir(data_dir)
     manifest = read_manifest(data_dir)
@@ -217,6 +238,6 @@ def publish(
                 result.removed.setdefault(table, []).append(partition)
                 save()
         save()
-    except (ClientError, BotoCoreError, wr.exceptions.AWSWranglerError) as exc:
+    except (ClientError, BotoCoreError, *WRANGLER_ERRORS) as exc:
         raise _fail(f"publishing the warehouse to {athena.lake_path} (Glue database {athena.database})", exc) from exc
     return result

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.config import Settings
 from ingest.warehouse import WarehouseWriter, new_run_id
 
 
@@ -40,11 +41,13 @@ class IngestRun:
 
 
 @contextmanager
-def ingest_run(data_dir: Path, command: str, source: str, memory_limit: str = "1GB"):
+def ingest_run(data_dir: Path, command: str, source: str, memory_limit: str = "1GB", settings: Settings | None = None):
     """Open the warehouse for one run; on any exit record the run in ``ingest_runs``.
 
     Data tables are committed only if the body finishes; a failed run still records its
     ``ingest_runs`` row (outcome failed, with the message) and leaves every table as it was.
+    With ``settings.athena.engine == "athena"`` a committed run then publishes the changed
+    partitions to S3 + Glue (``ingest.lake.publish``), still holding the warehouse lock.
     """
     run_id = new_run_id()
     with WarehouseWriter(Path(data_dir), run_id, memory_limit=memory_limit) as writer:
@@ -59,6 +62,11 @@ def ingest_run(data_dir: Path, command: str, source: str, memory_limit: str = "1
             raise
         _write_run_row(run)
         writer.commit()
+        if settings is not None and settings.athena.engine == "athena":
+            from ingest.lake import publish  # awswrangler is imported only by deployments that use it
+
+            published = publish(settings, data_dir)
+            run.stats.notes.append(published.summary(settings.athena.lake_path))
 
 
 def _write_run_row(run: IngestRun) -> None:

@@ -9,6 +9,7 @@ money arrives as ``decimal.Decimal``, never as float.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from functools import cache
 from pathlib import Path
 
@@ -94,8 +95,21 @@ def _hint(exc: duckdb.Error) -> str:
     return "check the filters and try again; if it persists, report the query name and this message"
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> pd.DataFrame:
-    """Run the named query with the parameters it references; DECIMAL columns arrive as Decimal."""
+class QueryEngine(ABC):
+    """An engine that runs named queries itself (``queries.athena.AthenaEngine``); ``run`` hands them over."""
+
+    @abstractmethod
+    def run(self, name: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+        """The named query's rows, with the contract of ``queries.engine.run``."""
+
+
+def run(con: duckdb.DuckDBPyConnection | QueryEngine, name: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+    """Run the named query with the parameters it references; DECIMAL columns arrive as Decimal.
+
+    ``con`` is a DuckDB connection (the embedded warehouse) or a ``QueryEngine`` such as Athena.
+    """
+    if isinstance(con, QueryEngine):
+        return con.run(name, params)
     sql = load(name)
     bound = bind(sql, params or {}, name)
     try:

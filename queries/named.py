@@ -9,13 +9,14 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from queries.engine import run
+from queries.engine import QueryEngine, run
 from queries.filters import FilterOptions, Filters
 
 STATUS_ORDER = ("PREPARING", "WAITING", "READY", "RUNNING", "COMPLETE", "FAILED")
 PHASES = ("preparing", "waiting", "queued", "running")
 
-Connection = duckdb.DuckDBPyConnection
+# A DuckDB connection (embedded warehouse) or a QueryEngine (queries.athena.AthenaEngine).
+Connection = duckdb.DuckDBPyConnection | QueryEngine
 
 
 def filter_options(con: Connection) -> FilterOptions:

@@ -1,0 +1,228 @@
+"""Publishing the warehouse to S3 + Glue for Athena (moto in process), and the [athena] settings."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+from ingest.config import AthenaSettings, Settings, load_settings
+from ingest.errors import ConfigError, WarehouseError
+from ingest.lake import RECORD, glue_columns, publish
+from ingest.run import ingest_run
+from ingest.warehouse import TABLES, WarehouseWriter, read_manifest, schema_columns, warehouse_dir
+
+REGION = "us-east-1"
+BUCKET = "ledger-lake"
+LAKE = f"s3://{BUCKET}/warehouse/"
+DATABASE = "launch_ledger"
+
+
+def lake_settings(data_dir: Path, lake_path: str = LAKE) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        athena=AthenaSettings(
+            engine="athena",
+            database=DATABASE,
+            lake_path=lake_path,
+            output_location=f"s3://{BUCKET}/athena-results/",
+            region=REGION,
+        ),
+    )
+
+
+@pytest.fixture
+def lake(aws_env):
+    """moto S3 + Glue with the lake bucket created."""
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        yield
+
+
+def objects(prefix: str = "warehouse/") -> dict[str, str]:
+    """{key: ETag} of the lake's objects."""
+    s3 = boto3.client("s3", region_name=REGION)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return {o["Key"]: o["ETag"] for page in pages for o in page.get("Contents", [])}
+
+
+def glue_partitions(table: str) -> list[str]:
+    glue = boto3.client("glue", region_name=REGION)
+    return sorted(p["Values"][0] for p in glue.get_partitions(DatabaseName=DATABASE, TableName=table)["Partitions"])
+
+
+def read_object(key: str) -> pa.Table:
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    return pq.read_table(io.BytesIO(body))
+
+
+def test_publish_creates_glue_tables_with_the_schema_types_and_one_prefix_per_partition(lake, fresh_data_dir):
+    result = publish(lake_settings(fresh_data_dir), fresh_data_dir)
+    manifest = read_manifest(fresh_data_dir)
+    glue = boto3.client("glue", region_name=REGION)
+    keys = objects()
+    for table in TABLES:
+        parts = sorted(manifest["tables"][table])
+        assert result.uploaded.get(table, []) == parts
+        described = glue.get_table(DatabaseName=DATABASE, Name=table)["Table"]
+        assert [(k["Name"], k["Type"]) for k in described["PartitionKeys"]] == [("month", "string")]
+        columns = [(c["Name"], c["Type"]) for c in described["StorageDescriptor"]["Columns"]]
+        assert columns == list(glue_columns(table).items())
+        assert described["StorageDescriptor"]["Location"].rstrip("/") == f"{LAKE}{table}"
+        assert glue_partitions(table) == parts
+        for part in parts:
+            assert any(k.startswith(f"warehouse/{table}/month={part}/") and k.endswith(".parquet") for k in keys), (table, part)
+    launches = dict(glue_columns("launches"))
+    assert launches["total_cost"] == "decimal(18,6)" and launches["launch_month"] == "date"
+    assert launches["launched_at"] == "timestamp" and launches["sample_count"] == "int"
+    assert dict(glue_columns("ingest_runs"))["records_read"] == "bigint"
+    assert dict(glue_columns("costs_daily"))["estimated"] == "boolean"
+    assert {c for c, t in schema_columns()["launches"] if t.startswith("DECIMAL")} == {
+        c for c, t in launches.items() if t == "decimal(18,6)"
+    }
+
+
+def test_published_parquet_keeps_decimals_and_every_row(lake, fresh_data_dir, fixture_tables):
+    publish(lake_settings(fresh_data_dir), fresh_data_dir, tables=["launches"])
+    keys = [k for k in objects("warehouse/launches/")]
+    tables = [read_object(k) for k in keys]
+    assert sum(t.num_rows for t in tables) == len(fixture_tables["launches"])
+    schema = tables[0].schema
+    assert schema.field("total_cost").type == pa.decimal128(18, 6)
+    assert schema.field("instance_cost").type == pa.decimal128(18, 6)
+    assert schema.field("launch_month").type == pa.date32()
+    assert pa.types.is_timestamp(schema.field("launched_at").type)
+    assert schema.field("sample_count").type == pa.int32()
+    published = sorted(v for t in tables for v in t.column("total_cost").to_pylist() if v is not None)
+    expected = sorted(v for v in fixture_tables["launches"]["total_cost"] if v is not None)
+    assert published == expected
+
+
+def test_a_second_publish_with_nothing_changed_uploads_nothing(lake, fresh_data_dir):
+    settings = lake_settings(fresh_data_dir)
+    first = publish(settings, fresh_data_dir)
+    before = objects()
+    second = publish(settings, fresh_data_dir)
+    assert second.uploaded == {} and second.removed == {}
+    assert second.unchanged == sum(map(len, first.uploaded.values()))
+    assert objects() == before
+    record = json.loads((warehouse_dir(fresh_data_dir) / RECORD).read_text())
+    assert record["lake_path"] == LAKE and record["database"] == DATABASE
+    assert record["tables"] == read_manifest(fresh_data_dir)["tables"]
+
+
+def test_only_changed_partitions_are_uploaded_and_dropped_ones_removed(lake, fresh_data_dir):
+    settings = lake_settings(fresh_data_dir)
+    publish(settings, fresh_data_dir)
+    before = objects()
+    with WarehouseWriter(fresh_data_dir, run_id="edit") as writer:
+        writer.write_partitions(
+            "launches", "SELECT * REPLACE (upper(consumer) AS consumer) FROM launches WHERE launch_month = DATE '2025-02-01'"
+        )
+        writer.drop_partitions("costs_daily", ["2025-03"])
+        writer.commit()
+    result = publish(settings, fresh_data_dir)
+    assert result.uploaded == {"launches": ["2025-02"]}
+    assert result.removed == {"costs_daily": ["2025-03"]}
+    after = objects()
+    old_feb = {k for k in before if k.startswith("warehouse/launches/month=2025-02/")}
+    new_feb = {k for k in after if k.startswith("warehouse/launches/month=2025-02/")}
+    assert new_feb and not (old_feb & new_feb), "the rewritten partition replaced its old objects"
+    assert all(c.isupper() for k in new_feb for c in read_object(k).column("consumer").to_pylist() if c)
+    assert not any(k.startswith("warehouse/costs_daily/month=2025-03/") for k in after)
+    assert "2025-03" not in glue_partitions("costs_daily")
+    untouched = {k: v for k, v in before.items() if "launches/month=2025-02/" not in k and "costs_daily/month=2025-03/" not in k}
+    assert {k: after[k] for k in untouched} == untouched
+
+
+def test_an_empty_warehouse_still_gets_its_glue_tables(lake, empty_data_dir):
+    result = publish(lake_settings(empty_data_dir), empty_data_dir)
+    assert result.uploaded == {} and result.unchanged == 0
+    glue = boto3.client("glue", region_name=REGION)
+    assert sorted(t["Name"] for t in glue.get_tables(DatabaseName=DATABASE)["TableList"]) == sorted(TABLES)
+    assert objects() == {}
+
+
+def test_a_committed_ingest_run_publishes_when_the_engine_is_athena(lake, fresh_data_dir):
+    settings = lake_settings(fresh_data_dir)
+    with ingest_run(fresh_data_dir, "demo", "unit test", settings=settings) as run:
+        pass
+    run_id = run.writer.run_id
+    assert any(n.startswith("lake: ") and "uploaded" in n for n in run.stats.notes)
+    assert run_id in glue_partitions("ingest_runs")
+    assert any(k.startswith(f"warehouse/ingest_runs/month={run_id}/") for k in objects())
+    assert glue_partitions("launches") == sorted(read_manifest(fresh_data_dir)["tables"]["launches"])
+
+
+def test_the_duckdb_engine_publishes_nothing(lake, fresh_data_dir):
+    with ingest_run(fresh_data_dir, "demo", "unit test", settings=Settings(data_dir=fresh_data_dir)):
+        pass
+    with ingest_run(fresh_data_dir, "demo", "unit test"):
+        pass
+    assert not (warehouse_dir(fresh_data_dir) / RECORD).exists()
+    assert objects() == {}
+
+
+def test_a_publish_that_fails_says_so_on_one_line(lake, fresh_data_dir):
+    settings = lake_settings(fresh_data_dir, lake_path="s3://no-such-bucket/warehouse/")
+    with pytest.raises(WarehouseError) as caught:
+        publish(settings, fresh_data_dir, tables=["launches"])
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "s3://no-such-bucket/warehouse/" in message and "NoSuchBucket" in message
+    assert "the next run publishes what is missing" in message
+    assert not (warehouse_dir(fresh_data_dir) / RECORD).exists() or not json.loads(
+        (warehouse_dir(fresh_data_dir) / RECORD).read_text()
+    )["tables"].get("launches")
+
+
+# --- the [athena] settings ------------------------------------------------------------------------
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "launch-ledger.toml"
+    path.write_text(text)
+    return path
+
+
+def test_athena_settings_load_from_the_config_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("LAUNCH_LEDGER_DATA_DIR", raising=False)
+    path = write_config(
+        tmp_path,
+        '[athena]\nengine = "athena"\ndatabase = "launch_ledger"\nlake_path = "s3://lake/ledger"\n'
+        'output_location = "s3://lake/athena-results/"\nworkgroup = "analysts"\nregion = "eu-west-1"\nprofile = "genomics"\n',
+    )
+    athena = load_settings(path).athena
+    assert athena == AthenaSettings(
+        engine="athena",
+        database="launch_ledger",
+        lake_path="s3://lake/ledger/",
+        output_location="s3://lake/athena-results/",
+        workgroup="analysts",
+        region="eu-west-1",
+        profile="genomics",
+    )
+    assert load_settings(write_config(tmp_path, "")).athena == AthenaSettings(engine="duckdb", workgroup="primary")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[athena]\nengine = "athena"\ndatabase = "d"\nlake_path = "s3://b/p/"\n', r"athena.output_location is not set"),
+        ('[athena]\nengine = "athena"\nlake_path = "s3://b/p/"\noutput_location = "s3://b/r/"\n', r"athena.database is not set"),
+        ('[athena]\nengine = "athena"\ndatabase = "d"\noutput_location = "s3://b/r/"\n', r"athena.lake_path is not set"),
+        ('[athena]\nengine = "snowflake"\n', r"athena.engine must be one of duckdb, athena"),
+        ('[athena]\nlake_path = "/mnt/lake"\n', r"athena.lake_path must be an s3:// location"),
+        ('[athena]\ndatabse = "typo"\n', r"unknown setting athena.databse in the config file; known: .*database"),
+    ],
+)
+def test_athena_settings_errors_are_one_line(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(write_config(tmp_path, text))
+    assert "\n" not in str(caught.value)
