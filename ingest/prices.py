@@ -1,0 +1,247 @@
+"""Pricing jobs: ``prices`` (fetch unit prices, cached) and ``price-launches`` (compute ``launch_costs``).
+
+Both are recorded, atomic ingest runs. ``prices`` asks AWS only for what the warehouse lacks: a list
+price already fetched from the Price List API is not fetched again, and the Spot history windows
+already fetched per (region, zone, instance type) are kept in the manifest cursor ``prices:spot``,
+so only the uncovered part of a window is requested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import boto3
+import pyarrow as pa
+
+from ingest.config import PricingSettings, Settings
+from ingest.run import IngestRun, ingest_run, print_summary
+from ingest.warehouse import WarehouseWriter
+from pricing import bulk, pricelist
+from pricing.engine import RateCard, Rules
+from pricing.snapshot import latest_snapshot, snapshot_rows
+
+SPOT_CURSOR = "prices:spot"
+PRICE_COLUMNS = (
+    "service", "region", "availability_zone", "resource_kind", "resource_type", "purchase_option", "charge", "unit",
+    "price", "currency", "effective_from", "source", "sku", "fetched_at",
+)  # fmt: skip
+_KEY = (
+    "service",
+    "region",
+    "availability_zone",
+    "resource_kind",
+    "resource_type",
+    "purchase_option",
+    "charge",
+    "effective_from",
+    "source",
+)
+
+
+def rules_from(pricing: PricingSettings) -> Rules:
+    """The engine's rules from ``[pricing]`` (floats in TOML become exact decimals of their text)."""
+    return Rules(
+        reserved_fraction=Decimal(str(pricing.reserved_fraction_of_on_demand)),
+        reserved_rates={k: Decimal(str(v)) for k, v in pricing.reserved_rates.items()},
+        spot_fallback_fraction=Decimal(str(pricing.spot_fallback_fraction)),
+        rate_card=RateCard(
+            core_hour=Decimal(str(pricing.onprem_core_hour)),
+            cores_per_node=pricing.onprem_cores_per_node,
+            gb_hour=Decimal(str(pricing.onprem_gb_hour)),
+            memory_gb_per_node=pricing.onprem_memory_gb_per_node,
+        ),
+    )
+
+
+@dataclass
+class Clients:
+    """The two AWS clients the prices job uses (tests pass stubbed ones)."""
+
+    pricing: object
+    ec2_by_region: dict
+
+
+class _Ec2ByRegion(dict):
+    """EC2 clients made on first use, one per region (Spot history is asked in the region it belongs to)."""
+
+    def __init__(self, session: boto3.Session):
+        super().__init__()
+        self.session = session
+
+    def __missing__(self, region: str):
+        self[region] = self.session.client("ec2", region_name=region)
+        return self[region]
+
+
+def _clients(settings: Settings, session: boto3.Session | None) -> Clients:
+    if session is None:
+        session = boto3.Session(profile_name=settings.pricing.profile) if settings.pricing.profile else boto3.Session()
+    return Clients(session.client("pricing", region_name=settings.pricing.price_list_region), _Ec2ByRegion(session))
+
+
+def _held_keys(writer: WarehouseWriter) -> set[tuple]:
+    cols = ", ".join(_KEY)
+    return set(writer.con.execute(f"SELECT DISTINCT {cols} FROM prices").fetchall())
+
+
+def _key(row: dict) -> tuple:
+    return tuple(row.get(c) for c in _KEY)
+
+
+def _uncovered(start: datetime, end: datetime, covered: list[list[str]]) -> list[tuple[datetime, datetime]]:
+    """Parts of [start, end) outside every covered [a, b) window."""
+    gaps = [(start, end)]
+    for a_text, b_text in covered:
+        a, b = datetime.fromisoformat(a_text), datetime.fromisoformat(b_text)
+        nxt = []
+        for s, e in gaps:
+            if b <= s or a >= e:
+                nxt.append((s, e))
+                continue
+            if s < a:
+                nxt.append((s, a))
+            if b < e:
+                nxt.append((b, e))
+        gaps = nxt
+    return [(s, e) for s, e in gaps if e > s]
+
+
+def _merge(windows: list[list[str]]) -> list[list[str]]:
+    spans = sorted((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in windows)
+    out: list[list[datetime]] = []
+    for a, b in spans:
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [[a.isoformat(), b.isoformat()] for a, b in out]
+
+
+def _write_prices(run: IngestRun, rows: list[dict]) -> int:
+    """Append new price points (services they belong to are rewritten whole); returns rows written."""
+    held = _held_keys(run.writer)
+    fresh, seen = [], set()
+    for row in rows:
+        key = _key(row)
+        if key in held or key in seen:
+            continue
+        seen.add(key)
+        fresh.append(row)
+    run.stats.records_read += len(rows)
+    run.stats.records_unchanged += len(rows) - len(fresh)
+    if not fresh:
+        return 0
+    now = datetime.now(UTC).replace(tzinfo=None)
+    table = pa.table(
+        {
+            **{c: pa.array([None if r.get(c) is None else str(r[c]) for r in fresh], pa.string()) for c in PRICE_COLUMNS
+               if c not in ("effective_from", "fetched_at")},
+            "effective_from": pa.array([r["effective_from"] for r in fresh], pa.timestamp("us")),
+            "fetched_at": pa.array([r.get("fetched_at") or now for r in fresh], pa.timestamp("us")),
+        }
+    )  # fmt: skip
+    con = run.writer.con
+    con.register("new_price_points", table)
+    services = sorted({r["service"] for r in fresh})
+    run.writer.write_partitions(
+        "prices",
+        "SELECT * FROM prices WHERE list_contains($services, service) "
+        "UNION ALL BY NAME SELECT *, $run_id AS ingest_run_id FROM new_price_points",
+        {"services": services, "run_id": run.writer.run_id},
+    )
+    con.unregister("new_price_points")
+    run.stats.records_loaded += len(fresh)
+    return len(fresh)
+
+
+def _load_snapshot(run: IngestRun, snapshot: Path | None) -> None:
+    path = snapshot or latest_snapshot()
+    written = _write_prices(run, snapshot_rows(path))
+    run.stats.notes.append(f"snapshot {path.name}: {written} new price point(s)")
+
+
+def _fetch_from_aws(run: IngestRun, clients: Clients) -> None:
+    con = run.writer.con
+    api_held = set(
+        con.execute("SELECT DISTINCT region, resource_kind, resource_type FROM prices WHERE source = 'price-list-api'").fetchall()
+    )
+    wanted = con.execute(
+        """SELECT DISTINCT l.region, r.kind, CASE WHEN r.kind = 'cluster' THEN 'eks' ELSE r.resource_type END
+           FROM launch_resources r JOIN launches l ON l.launch_id = r.launch_id
+           WHERE l.region IS NOT NULL AND r.resource_type IS NOT NULL AND l.compute_platform <> 'OnPremHPC'
+           ORDER BY 1, 2, 3"""
+    ).fetchall()
+    rows: list[dict] = []
+    for region, kind, rtype in wanted:
+        if (region, kind, rtype) in api_held:
+            continue
+        got, requests = pricelist.fetch_list_prices(clients.pricing, kind, rtype, region)
+        run.stats.api_requests += requests
+        rows += got
+    spot_windows = con.execute(
+        """SELECT l.region, r.availability_zone, r.resource_type, min(r.started_at), max(r.ended_at)
+           FROM launch_resources r JOIN launches l ON l.launch_id = r.launch_id
+           WHERE r.kind = 'instance' AND r.purchase_option = 'Spot' AND r.availability_zone IS NOT NULL
+             AND r.started_at IS NOT NULL AND r.ended_at IS NOT NULL AND l.region IS NOT NULL
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
+    ).fetchall()
+    cursor = dict(run.writer.manifest.get("cursors", {}).get(SPOT_CURSOR) or {})
+    for region, zone, rtype, start, end in spot_windows:
+        key = f"{region}|{zone}|{rtype}"
+        for s, e in _uncovered(start, end, cursor.get(key, [])):
+            got, requests = pricelist.fetch_spot_history(clients.ec2_by_region[region], rtype, zone, s, e)
+            run.stats.api_requests += requests
+            rows += got
+            cursor[key] = _merge(cursor.get(key, []) + [[s.isoformat(), e.isoformat()]])
+    _write_prices(run, rows)
+    run.writer.set_cursor(SPOT_CURSOR, cursor)
+    run.stats.notes.append(f"{run.stats.api_requests} API request(s) (Price List GetProducts, EC2 DescribeSpotPriceHistory)")
+
+
+def fetch_prices(
+    settings: Settings,
+    offline: bool = False,
+    session: boto3.Session | None = None,
+    snapshot: Path | None = None,
+    clients: Clients | None = None,
+    quiet: bool = False,
+) -> IngestRun:
+    """Load the offline snapshot, then (unless ``offline``) fetch what the launches need and the warehouse lacks."""
+    source = "snapshot" if offline else f"price-list-api + spot-price-history ({settings.pricing.price_list_region})"
+    with ingest_run(settings.data_dir, "prices", source, settings=settings) as run:
+        _load_snapshot(run, snapshot)
+        if not offline:
+            _fetch_from_aws(run, clients or _clients(settings, session))
+    if not quiet:
+        print_summary(run)
+    return run
+
+
+def price_launches(settings: Settings, quiet: bool = False) -> IngestRun:
+    """Compute ``launch_costs`` for every launch from ``launch_resources`` + ``prices`` (replaces it whole)."""
+    with ingest_run(settings.data_dir, "price-launches", "launch_resources + prices", settings=settings) as run:
+        con = run.writer.con
+        priced_at = datetime.now(UTC).replace(tzinfo=None)
+        bulk.launch_costs(con, rules_from(settings.pricing), run.writer.run_id, priced_at, settings.currency).create(
+            "new_launch_costs"
+        )
+        written = run.writer.write_partitions("launch_costs", "SELECT * FROM new_launch_costs")
+        stale = [p for p in run.writer.partitions_of("launch_costs") if p not in written]
+        run.writer.drop_partitions("launch_costs", stale)
+        counts = dict(con.execute("SELECT price_status, count(*) FROM new_launch_costs GROUP BY 1").fetchall())
+        total = sum(counts.values())
+        run.stats.records_read += total
+        run.stats.records_loaded += total
+        run.stats.notes.append(", ".join(f"{counts.get(s, 0):,} {s}" for s in ("ESTIMATED", "FINAL", "PENDING")))
+        no_item_price = con.execute(
+            "SELECT count(*) FROM new_launch_costs c JOIN launches l USING (launch_id) "
+            "WHERE l.total_cost IS NULL AND c.total_cost IS NOT NULL"
+        ).fetchall()[0][0]
+        run.stats.notes.append(f"{no_item_price:,} launch(es) without a price from the workflow manager priced by the engine")
+        con.execute("DROP TABLE new_launch_costs")
+    if not quiet:
+        print_summary(run)
+    return run

@@ -1,0 +1,66 @@
+"""What-if repricing: the same launches under another purchase option or instance family.
+
+Frames in (``whatif_resources`` and ``price_points`` query results), figures out; both sides are
+priced by the reference engine on the same set of launches, so only the change differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from pricing.engine import Rules, change, price_launches, what_if
+from pricing.inputs import book_from, launches_from, resources_from
+
+SCENARIOS = ("Spot to On-Demand", "Another instance family, same size", "Another purchase option")
+PURCHASE_OPTIONS = ("On-Demand", "Spot", "Reserved")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    launches: int  # launches priced on both sides
+    unpriced: int  # launches left out: a price is missing on one side (e.g. the family is not in the price list)
+    current: Decimal  # the launches as they ran, computed
+    what_if: Decimal  # the same launches under the scenario
+    difference: Decimal
+    percent: Decimal | None  # difference in percent of current
+
+
+def families(resources: pd.DataFrame) -> list[str]:
+    types = resources.loc[resources["kind"] == "instance", "resource_type"].dropna()
+    return sorted({t.split(".", 1)[0] for t in types if "." in t})
+
+
+def price_families(prices: pd.DataFrame) -> list[str]:
+    types = prices.loc[prices["resource_kind"] == "instance", "resource_type"].dropna()
+    return sorted({t.split(".", 1)[0] for t in types if "." in t})
+
+
+def reprice(
+    resources: pd.DataFrame,
+    prices: pd.DataFrame,
+    rules: Rules,
+    *,
+    purchase_option: str | None = None,
+    from_option: str | None = None,
+    family: str | None = None,
+    from_family: str | None = None,
+) -> WhatIf:
+    """Price the launches of ``resources`` as they ran and under the scenario; compare the totals."""
+    launch_rows = resources.drop_duplicates("launch_id").rename(columns={"launch_ended_at": "ended_at_launch"})
+    launch_rows = launch_rows.assign(ended_at=launch_rows["ended_at_launch"])
+    launches = launches_from(launch_rows)
+    res = resources_from(resources)
+    changed = what_if(res, purchase_option=purchase_option, from_option=from_option, family=family, from_family=from_family)
+    # Only the prices these launches can use (a warehouse's Spot history can be large).
+    needed = {r.resource_type for r in res} | {r.resource_type for r in changed} | {"eks"}
+    book = book_from(prices[prices["resource_type"].isin(needed) & prices["region"].isin(set(resources["region"].dropna()))])
+    now = price_launches(launches, res, book, rules)
+    then = price_launches(launches, changed, book, rules)
+    both = [lid for lid in now if now[lid].unpriced_resources == 0 and then[lid].unpriced_resources == 0]
+    current = sum((now[lid].total_cost for lid in both), Decimal(0))
+    after = sum((then[lid].total_cost for lid in both), Decimal(0))
+    diff, pct = change(current, after)
+    return WhatIf(len(both), len(now) - len(both), current, after, diff, pct)

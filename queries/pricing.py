@@ -1,0 +1,23 @@
+"""Named queries of the pricing pages (Reconciliation, the what-if on Instance types)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from queries.engine import run
+from queries.filters import Filters
+
+
+def reconciliation(con, filters: Filters) -> pd.DataFrame:
+    """Computed vs billed cost per consumer x month, with variance, other services and discounts."""
+    return run(con, "reconciliation", filters.params())
+
+
+def whatif_resources(con, filters: Filters, limit: int = 2000) -> pd.DataFrame:
+    """The resources of the ``limit`` latest ended AWS launches in scope that used instances."""
+    return run(con, "whatif_resources", {**filters.params(), "limit": limit})
+
+
+def price_points(con) -> pd.DataFrame:
+    """Every price the warehouse holds."""
+    return run(con, "price_points")

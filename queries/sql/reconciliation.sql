@@ -1,0 +1,57 @@
+-- reconciliation: computed cost (list and Spot prices, launch_costs) against billed cost (Cost Explorer),
+-- per consumer and month.
+-- Computed: the launches in scope that ran on AWS (OnPremHPC never reaches the bill), by launch month;
+-- recorded_cost is what the workflow manager wrote (totalCost), for comparison.
+-- Billed: unblended cost under the consumer's tag on the services a launch consumes (EC2 compute,
+-- EC2 - Other for EBS, FSx, EKS), by usage month. Tagged spend on other services, and the discounts
+-- (unblended - net amortized), are shown beside it. Untagged spend is the row with no consumer.
+-- Only the period and consumer filters reach the billed side: the bill knows no workflow or platform.
+WITH computed AS (
+    SELECT
+        s.consumer,
+        s.launch_month AS month,
+        count(*) AS launches,
+        count(c.total_cost) AS priced_launches,
+        sum(c.total_cost) AS computed_cost,
+        sum(s.total_cost) AS recorded_cost
+    FROM launch_scope AS s
+    LEFT JOIN launch_costs AS c ON c.launch_id = s.launch_id
+    WHERE s.compute_platform <> 'OnPremHPC'
+    GROUP BY s.consumer, s.launch_month
+),
+
+billed AS (
+    SELECT
+        consumer,
+        usage_month AS month,
+        sum(CASE WHEN service IN (
+            'Amazon Elastic Compute Cloud - Compute', 'EC2 - Other', 'Amazon FSx', 'Amazon Elastic Kubernetes Service'
+        ) THEN unblended_cost ELSE 0 END) AS billed_cost,
+        sum(CASE WHEN service IN (
+            'Amazon Elastic Compute Cloud - Compute', 'EC2 - Other', 'Amazon FSx', 'Amazon Elastic Kubernetes Service'
+        ) THEN 0 ELSE unblended_cost END) AS other_services_cost,
+        sum(unblended_cost - net_amortized_cost) AS discounts,
+        max(CASE WHEN estimated THEN 1 ELSE 0 END) AS has_estimated_days
+    FROM costs_daily
+    WHERE
+        usage_month BETWEEN date_trunc('month', $start) AND $end
+        AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+    GROUP BY consumer, usage_month
+)
+
+SELECT
+    coalesce(c.consumer, b.consumer) AS consumer,
+    coalesce(c.month, b.month) AS month,
+    coalesce(c.launches, 0) AS launches,
+    coalesce(c.priced_launches, 0) AS priced_launches,
+    CAST(c.computed_cost AS DECIMAL(18, 6)) AS computed_cost,
+    CAST(c.recorded_cost AS DECIMAL(18, 6)) AS recorded_cost,
+    CAST(b.billed_cost AS DECIMAL(18, 6)) AS billed_cost,
+    CAST(b.billed_cost - c.computed_cost AS DECIMAL(18, 6)) AS variance,
+    CAST(b.billed_cost - c.computed_cost AS DOUBLE) / NULLIF(CAST(c.computed_cost AS DOUBLE), 0) * 100 AS variance_percent,
+    CAST(b.other_services_cost AS DECIMAL(18, 6)) AS other_services_cost,
+    CAST(b.discounts AS DECIMAL(18, 6)) AS discounts,
+    coalesce(b.has_estimated_days, 0) = 1 AS estimated
+FROM computed AS c
+FULL OUTER JOIN billed AS b ON c.consumer = b.consumer AND c.month = b.month
+ORDER BY month, consumer NULLS LAST
