@@ -1,118 +1,123 @@
-"""The chargeback statement and its exports (CSV, XLSX): pure functions, no Streamlit.
+"""What the Chargeback page needs beside its widgets: months, rules, downloads, the close action, a chart.
 
-Rounding rule, so that screen and exports agree to the cent: every statement line (consumer x month)
-is rounded to the cent, half to even; every total is the sum of the rounded lines it covers.
+No Streamlit here: the allocation itself (and its rounding rule) lives in ``allocation/``; these are
+the small pure steps between it and the page, so the page stays a page and the steps can be tested.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+import plotly.graph_objects as go
 
-from dashboard.formatting import cents, month
+from allocation import exports
+from allocation.closing import check_closable, close_month
+from allocation.errors import AllocationError
+from allocation.rules import Rules, rules_for
+from allocation.statement import Statement, month_label, next_month
+from dashboard.charts import LAYOUT, as_float
+from ingest.config import load_settings
+from ingest.errors import LedgerError
+from queries import Filters
 
-TOTAL = "Total"
-NO_CONSUMER = "(no consumer)"
-AMOUNTS = {
-    "instance_cost": "Instances",
-    "volume_cost": "Volumes",
-    "filesystem_cost": "File systems",
-    "control_plane_cost": "Control plane",
-    "total_cost": "Total cost",
-}
-COUNTS = {"launches": "Launches", "priced_launches": "Priced launches", "pending_launches": "Pending price"}
-ROUNDING_NOTE = (
-    "Each line is rounded to the cent (half to even); every total is the sum of the rounded lines above it, "
-    "so the CSV and XLSX add up to exactly what is on screen. The parts (instances, volumes, ...) are rounded on their own "
-    "and may differ from a line's total cost by a cent. Launches pending a price are counted, not charged."
-)
+MONEY = ("Direct", "Shared", "Credits", "Adjustments", "Total", "Billed total", "Cost per launch", "Amount", "Billed")
+PARTS = (("direct", "Direct"), ("shared", "Shared"), ("credit", "Credits"), ("unallocated", "Unallocated"), ("rounding", "Rounding"))
 
 
-def _cost_per_launch(total: Decimal, priced: int) -> Decimal | None:
-    return cents(total / priced) if priced else None
+def rules() -> Rules:
+    """The allocation rules the settings name (a LedgerError with one line when they are wrong)."""
+    return rules_for(load_settings())
 
 
-def statement_lines(chargeback: pd.DataFrame) -> pd.DataFrame:
-    """One row per consumer x launch month with amounts in cents, then a ``Total`` row."""
-    lines = pd.DataFrame(
-        {
-            "Consumer": chargeback["consumer"].fillna(NO_CONSUMER).astype(object),
-            "Month": [month(m) for m in chargeback["launch_month"]],
-            **{label: chargeback[col].astype(int).tolist() for col, label in COUNTS.items()},
-            **{label: [cents(v) for v in chargeback[col]] for col, label in AMOUNTS.items()},
-        }
-    )
-    lines["Cost per launch"] = [
-        _cost_per_launch(t, p) for t, p in zip(lines["Total cost"], lines["Priced launches"], strict=True)
-    ]
-    total: dict[str, object] = {"Consumer": TOTAL, "Month": ""}
-    total.update({label: int(lines[label].sum()) for label in COUNTS.values()})
-    total.update({label: sum(lines[label], Decimal("0.00")) for label in AMOUNTS.values()})
-    total["Cost per launch"] = _cost_per_launch(total["Total cost"], total["Priced launches"])
-    return pd.concat([lines, pd.DataFrame([total])], ignore_index=True)
+def offered_months(months: pd.DataFrame, filters: Filters, has_launches: bool) -> list[date]:
+    """Months with a bill or a closed statement; within the sidebar period when there are launches to filter."""
+    every = sorted({m for m in months["statement_month"]})
+    if not has_launches:
+        return every
+    return [m for m in every if m <= filters.end and next_month(m) > filters.start]
 
 
-def statement_matrix(chargeback: pd.DataFrame) -> pd.DataFrame:
-    """Consumers down, launch months across, total cost in cents, a ``Total`` column and row."""
-    lines = statement_lines(chargeback).iloc[:-1]
-    months = sorted(set(lines["Month"]))
-    consumers = sorted(set(lines["Consumer"]))
-    cell = {(c, m): v for c, m, v in zip(lines["Consumer"], lines["Month"], lines["Total cost"], strict=True)}
-    rows = []
-    for consumer in consumers:
-        values = [cell.get((consumer, m), Decimal("0.00")) for m in months]
-        rows.append([consumer, *values, sum(values, Decimal("0.00"))])
-    column_totals = [sum((row[i] for row in rows), Decimal("0.00")) for i in range(1, len(months) + 2)]
-    rows.append([TOTAL, *column_totals])
-    return pd.DataFrame(rows, columns=["Consumer", *months, TOTAL])
+def reconciliation(s: Statement) -> str:
+    """The sentence finance checks: the parts add up to the bill (and the adjustments to the total)."""
+    parts = " + ".join(f"{label.lower()} {s.amounts((kind,)):,}" for kind, label in PARTS)
+    text = f"{parts} = the {s.label} bill {s.bill_total:,} {s.currency}"
+    if s.adjustments_total:
+        text += f"; + adjustments {s.adjustments_total:,} = statement total {s.total:,} {s.currency}"
+    return text
 
 
-def statement_total(chargeback: pd.DataFrame) -> Decimal:
-    """The amount the statement charges: the sum of its rounded lines."""
-    return statement_lines(chargeback)["Total cost"].iloc[-1]
+def status(s: Statement) -> str:
+    if s.closed:
+        return f"Closed {s.closed_at:%Y-%m-%d %H:%M} UTC (run {s.closed_by_run_id}): this statement is frozen and never changes."
+    return f"Open: {s.label} is computed from the warehouse as it is now and may still change until it is closed."
 
 
-def to_csv_bytes(lines: pd.DataFrame) -> bytes:
-    """The statement lines (with the Total row) as UTF-8 CSV, amounts as plain numbers like 1234.50."""
-    out = lines.copy()
-    for column in out.columns:
-        out[column] = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in out[column]]
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+def closable(months: pd.DataFrame, month: date, today: date | None = None) -> str | None:
+    """Why ``month`` cannot be closed now, or None when it can."""
+    if load_settings().athena.engine == "athena":
+        return "this dashboard reads Athena: close months with `python -m ingest close-month` where the ingest runs"
+    try:
+        check_closable(months[months["closed_at"].notna()], month, today or datetime.now(UTC).date())
+    except AllocationError as exc:
+        return str(exc)
+    return None
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], about: Mapping[str, str]) -> bytes:
-    """A workbook with one sheet per frame (amounts as numbers, Total row in bold) and an About sheet."""
-    book = Workbook()
-    book.remove(book.active)
-    for title, frame in sheets.items():
-        sheet = book.create_sheet(title)
-        sheet.append(list(frame.columns))
-        for row in frame.itertuples(index=False):
-            sheet.append([None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for cell in sheet[sheet.max_row]:
-            if frame.iloc[-1, 0] == TOTAL:
-                cell.font = Font(bold=True)
-        for index, column in enumerate(frame.columns, start=1):
-            values = [v for v in frame[column] if v is not None]
-            if values and all(isinstance(v, Decimal) for v in values):
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = "#,##0.00"
-            width = max(len(str(column)), *(len(str(v)) for v in frame[column])) if len(frame) else len(str(column))
-            sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)
-        sheet.freeze_panes = "B2"
-    info = book.create_sheet("About")
-    for key, value in about.items():
-        info.append([key, value])
-    info.column_dimensions["A"].width = 18
-    info.column_dimensions["B"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def close(month: date, rules: Rules) -> str:
+    """Close ``month`` (recorded as a close-month run); returns what happened, in one line."""
+    try:
+        frozen, run = close_month(load_settings(), month, rules, closed_by="dashboard")
+    except LedgerError as exc:
+        return f"error: {exc}"
+    return f"{month_label(month)} closed by run {run.writer.run_id}: {frozen.total:,} {frozen.currency} in {len(frozen.lines)} lines."
+
+
+def chosen_lines(lines: pd.DataFrame, consumer: str | None) -> pd.DataFrame:
+    """All lines, or one consumer's (None: every consumer)."""
+    return lines if consumer is None else lines[[c == consumer for c in lines["consumer"]]]
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str
+    data: bytes
+    file_name: str
+    mime: str
+    key: str
+
+
+def downloads(s: Statement, lines: pd.DataFrame, rules: Rules, filters_text: str, consumer: str | None) -> list[Download]:
+    """CSV, XLSX and PDF of what is on screen (filters applied), and the month's FOCUS export."""
+    header = exports.Header(s, rules, filters_text)
+    stem = f"chargeback_{s.label}" + (f"_{consumer}" if consumer else "")
+    shown = chosen_lines(lines, consumer)
+    return [
+        Download("CSV", exports.to_csv(shown, s), f"{stem}.csv", "text/csv", "chargeback_csv"),
+        Download("XLSX", exports.to_xlsx(lines, header), f"{stem}.xlsx",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "chargeback_xlsx"),
+        Download("PDF", exports.to_pdf(lines, header, [consumer] if consumer else None), f"{stem}.pdf", "application/pdf", "chargeback_pdf"),
+        Download("FOCUS", exports.to_focus_csv(s, rules), f"chargeback_{s.label}_focus.csv", "text/csv", "chargeback_focus"),
+    ]  # fmt: skip
+
+
+def filters_text(filters: Filters) -> str:
+    picked = [f"{name}: {', '.join(values)}" for name, values in
+              (("consumers", filters.consumers), ("workflow types", filters.workflow_types), ("platforms", filters.platforms)) if values]  # fmt: skip
+    return "; ".join(picked) + "; everything else in one 'Outside the filters' line" if picked else "none: the whole month"
+
+
+def summary_figure(summary: pd.DataFrame, s: Statement) -> go.Figure:
+    """Stacked bars per consumer: direct, shared, credits (credits below zero); then the unallocated lines."""
+    named = summary[summary["Direct"].notna() & (summary["Consumer"] != exports.TOTAL)]
+    fig = go.Figure()
+    for column, color in (("Direct", "#2680c2"), ("Shared", "#f0b429"), ("Credits", "#3ebd93"), ("Adjustments", "#9446ed")):
+        fig.add_bar(name=column, y=named["Consumer"].tolist(), x=as_float(named[column]), orientation="h", marker_color=color)
+    others = summary[summary["Direct"].isna() & (summary["Consumer"] != exports.TOTAL)]
+    fig.add_bar(name="Unallocated / rounding", y=others["Consumer"].tolist(), x=as_float(others["Total"]), orientation="h", marker_color="#9aa5b1")
+    fig.update_layout(
+        barmode="relative", title=f"Statement {s.label} by consumer ({s.currency})", xaxis_title=s.currency,
+        yaxis=dict(autorange="reversed"), height=max(320, 28 * len(summary) + 140), **LAYOUT,
+    )  # fmt: skip
+    return fig

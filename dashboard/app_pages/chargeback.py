@@ -1,79 +1,81 @@
-"""Chargeback: the statement per consumer per month, with exports that add up to the cent."""
+"""Chargeback: a month's statement per consumer, every cent of the bill allocated by stated rules."""
 
 import streamlit as st
 
-from dashboard import charts, data, frame, statement
+from allocation import MEASURE, exports
+from dashboard import data, frame, statement
 from dashboard.formatting import count, money
+from ingest.errors import LedgerError
 
 scope = frame.scope()
 st.title("Chargeback")
-frame.require_launches(scope)
+try:
+    rules = statement.rules()
+except LedgerError as exc:
+    st.error(str(exc))
+    st.stop()
+months = statement.offered_months(data.fetch("statement_months"), scope.filters, not scope.options.is_empty)
+if scope.options.is_empty and not months:
+    frame.require_launches(scope)
+frame.require_rows(len(months))
+st.caption(scope.money_caption("statement months are calendar months (UTC) of the bill, picked below"))
 
-lines_by_month = data.fetch("chargeback", scope.filters)
-frame.require_rows(len(lines_by_month))
+month = st.selectbox("Statement month", months, index=len(months) - 1, format_func=lambda m: m.strftime("%Y-%m"), key="statement_month")
+result = data.fetch("chargeback_statement", month=month, rules_text=rules.text, rules_path=rules.path)
+lines = result.view(scope.filters.consumers, scope.filters.workflow_types, scope.filters.platforms)
+cur = result.currency
+st.caption(f"{cur} · bill for {result.label} from {result.bill_source or 'no source yet'} · {MEASURE}")
+(st.success if result.closed else st.info)(statement.status(result))
+if closed_now := st.session_state.pop("chargeback_closed", None):
+    st.success(closed_now)
+for note in result.notes:
+    st.warning(note)
 
-lines = statement.statement_lines(lines_by_month)
-matrix = statement.statement_matrix(lines_by_month)
-totals = lines.iloc[-1]
-currency = scope.currency
-st.caption(scope.money_caption())
+bill, allocated, unallocated, adjusted, total = st.columns(5)
+bill.metric(f"Bill {result.label}", money(result.bill_total, cur), help=f"Billed (invoice) {money(result.billed_total, cur)}.")
+allocated.metric("Allocated to consumers", money(result.amounts(("direct", "shared", "credit")), cur))
+unallocated.metric("Unallocated", money(result.amounts(("unallocated", "rounding")), cur), help="Untagged spend no rule shares, and rounding.")
+adjusted.metric("Adjustments", money(result.adjustments_total, cur), help="Restatements of closed months, charged in the first open month.")
+total.metric("Statement total", money(result.total, cur))
+st.caption(statement.reconciliation(result))
 
-charged, launches, priced, pending = st.columns(4)
-exact = sum(lines_by_month["total_cost"])
-charged.metric(
-    "Charged",
-    money(totals["Total cost"], currency),
-    help=f"The statement total: the sum of its lines, each rounded to the cent. Before rounding: {exact:,f} {currency}.",
-)
-launches.metric("Launches", count(totals["Launches"]))
-priced.metric("Priced launches", count(totals["Priced launches"]))
-pending.metric("Pending a price", count(totals["Pending price"]), help="Counted, not charged, until the price arrives.")
-
-st.plotly_chart(
-    charts.stacked_monthly_bars(
-        lines_by_month,
-        "total_cost",
-        title="Charged by launch month and consumer",
-        yaxis_title=currency,
-        colors=scope.consumer_colors,
-    ),
-    key="chargeback_chart",
-)
-
-months = tuple(c for c in matrix.columns if c not in ("Consumer", statement.TOTAL))
-st.subheader("Statement: consumer × month")
-frame.table(matrix, currency=currency, money=(*months, statement.TOTAL), labels={m: m for m in months}, key="chargeback_matrix")
-st.caption(statement.ROUNDING_NOTE)
+summary = exports.summary(lines)
+st.plotly_chart(statement.summary_figure(summary, result), key="chargeback_chart")
+st.subheader(f"Statement {result.label} by consumer")
+frame.table(summary, currency=cur, money=statement.MONEY, months=(), labels={c: c for c in summary.columns}, key="statement_summary")
 
 st.subheader("Statement lines")
-amounts = (*statement.AMOUNTS.values(), "Cost per launch")
-frame.table(lines, currency=currency, money=amounts, labels={c: c for c in lines.columns}, key="chargeback_lines")
+consumers = [c for c in summary["Consumer"] if c in set(lines["consumer"])]
+picked = st.selectbox("Consumer", [None, *consumers], format_func=lambda c: c or "Every consumer", key="statement_consumer")
+shown = exports.line_table(statement.chosen_lines(lines, picked))
+frame.table(shown, currency=cur, money=statement.MONEY, months=(), labels={c: c for c in shown.columns}, key="statement_lines")
+launches = int(shown["Launches"].iloc[-1] or 0)
+st.caption(f"{cur} · {result.label} · {count(launches)} launches · amounts in whole cents; " + exports.RECONCILIATION_NOTE)
 
-stem = f"chargeback_{scope.filters.start.isoformat()}_{scope.filters.end.isoformat()}"
-about = {
-    "Statement": "Launch Ledger chargeback statement",
-    "Currency": currency,
-    "Period": f"launches started {scope.period} (UTC)",
-    "Consumers": ", ".join(scope.filters.consumers) or "all",
-    "Workflow types": ", ".join(scope.filters.workflow_types) or "all",
-    "Platforms": ", ".join(scope.filters.platforms) or "all",
-    "Statuses": ", ".join(scope.filters.statuses) or "all",
-    "Rounding": statement.ROUNDING_NOTE,
-}
-csv_col, xlsx_col, _ = st.columns([1, 1, 4])
-csv_col.download_button(
-    "Download CSV",
-    statement.to_csv_bytes(lines),
-    file_name=f"{stem}.csv",
-    mime="text/csv",
-    key="chargeback_csv",
-    on_click="ignore",
-)
-xlsx_col.download_button(
-    "Download XLSX",
-    statement.to_xlsx_bytes({"Statement": lines, "By month": matrix}, about),
-    file_name=f"{stem}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    key="chargeback_xlsx",
-    on_click="ignore",
-)
+columns = st.columns(4)
+for column, item in zip(columns, statement.downloads(result, lines, rules, statement.filters_text(scope.filters), picked), strict=True):
+    column.download_button(f"Download {item.label}", item.data, file_name=item.file_name, mime=item.mime, key=item.key, on_click="ignore")
+
+if not result.closed:
+    blocked = statement.closable(data.fetch("statement_months"), month)
+    with st.expander(f"Close {result.label}", expanded=False):
+        st.write(
+            f"Closing freezes this statement ({money(result.total, cur)}) as it is now. It will never change again; if the "
+            "bill is restated later, the difference is charged as an adjustment in the first open month."
+        )
+        if blocked:
+            st.caption(blocked)
+        sure = st.checkbox(f"I have checked the {result.label} statement: freeze it", key="close_confirm", disabled=bool(blocked))
+        if st.button(f"Close {result.label}", key="close_month", type="primary", disabled=bool(blocked) or not sure):
+            outcome = statement.close(month, rules)
+            if outcome.startswith("error:"):
+                st.error(outcome)
+            else:
+                st.session_state["chargeback_closed"] = outcome
+                st.rerun()
+
+with st.expander("Allocation rules (read-only)"):
+    st.caption(f"{rules.path or 'allocation rules'} · fingerprint {rules.fingerprint[:12]} · consumer tag {rules.tag!r} · "
+               f"launches by {rules.launch_attribute!r} · bill sources in order: {', '.join(rules.sources)}")  # fmt: skip
+    frame.table(exports.rules_table(rules), key="statement_rules")
+    st.code(rules.text, language="toml")

@@ -1,75 +1,65 @@
-"""The statement's rounding rule and its CSV/XLSX exports, without Streamlit."""
+"""The Chargeback page's pure steps: which months it offers, the reconciliation sentence, the close guard."""
 
-import csv
-import io
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
 
-import openpyxl
 import pandas as pd
 
+from allocation.rules import parse_rules
+from allocation.statement import allocate
 from dashboard import statement
+from queries import Filters
+from tests.allocation.test_allocate import MONTH, RULES, worked_month
 
 
-def chargeback_frame() -> pd.DataFrame:
-    def line(consumer, month, total, launches=1, priced=1):
-        return {
-            "consumer": consumer,
-            "launch_month": month,
-            "launches": launches,
-            "priced_launches": priced,
-            "pending_launches": launches - priced,
-            "instance_cost": total,
-            "volume_cost": Decimal("0"),
-            "filesystem_cost": Decimal("0"),
-            "control_plane_cost": Decimal("0"),
-            "total_cost": total,
-            "cost_per_launch": total / priced if priced else None,
-        }
-
+def months_frame(*closed: date) -> pd.DataFrame:
+    months = [date(2026, m, 1) for m in (7, 8, 9, 10)]
     return pd.DataFrame(
-        [
-            line("a", date(2025, 1, 1), Decimal("0.125000")),  # half a cent: rounds to even, 0.12
-            line("a", date(2025, 2, 1), Decimal("0.135000")),  # rounds to even, 0.14
-            line("b", date(2025, 1, 1), Decimal("10.004999"), launches=3, priced=2),
-            line(None, date(2025, 2, 1), Decimal("1.004000")),
-        ]
+        {
+            "statement_month": months,
+            "charges": [10] * 4,
+            "estimated_charges": [0] * 4,
+            "closed_at": [datetime(2026, 11, 2) if m in closed else None for m in months],
+            "closed_by_run_id": ["run-1" if m in closed else None for m in months],
+        }
     )
 
 
-def test_lines_round_half_even_and_the_total_sums_the_rounded_lines():
-    lines = statement.statement_lines(chargeback_frame())
-    assert list(lines["Total cost"]) == [Decimal("0.12"), Decimal("0.14"), Decimal("10.00"), Decimal("1.00"), Decimal("11.26")]
-    assert lines.iloc[-1]["Consumer"] == "Total" and lines.iloc[-1]["Launches"] == 6
-    assert lines.iloc[2]["Pending price"] == 1
-    assert lines.iloc[3]["Consumer"] == statement.NO_CONSUMER
-    # the exact sum (11.268999) would round to 11.27: the statement charges what its lines say
-    assert sum(chargeback_frame()["total_cost"]).quantize(Decimal("0.01")) == Decimal("11.27")
-    assert statement.statement_total(chargeback_frame()) == Decimal("11.26")
+def test_offered_months_are_the_bill_months_touching_the_sidebar_period():
+    frame = months_frame()
+    assert statement.offered_months(frame, Filters(date(2026, 8, 15), date(2026, 9, 2)), True) == [date(2026, 8, 1), date(2026, 9, 1)]
+    # without launches the sidebar period means nothing: every bill month is offered
+    assert len(statement.offered_months(frame, Filters(date(2020, 1, 1), date(2020, 1, 2)), False)) == 4
 
 
-def test_matrix_has_a_totals_row_and_column_of_rounded_cells():
-    matrix = statement.statement_matrix(chargeback_frame()).set_index("Consumer")
-    assert list(matrix.columns) == ["2025-01", "2025-02", "Total"]
-    assert matrix.loc["a", "Total"] == Decimal("0.26")
-    assert matrix.loc["b", "2025-02"] == Decimal("0.00")
-    assert matrix.loc["Total", "2025-01"] == Decimal("10.12")
-    assert matrix.loc["Total", "Total"] == Decimal("11.26") == matrix["Total"].iloc[:-1].sum()
+def test_the_reconciliation_sentence_adds_the_parts_to_the_bill():
+    rows, runs = worked_month()
+    s = allocate(MONTH, rows, runs, parse_rules(RULES))
+    assert statement.reconciliation(s) == (
+        "direct 180.00 + shared 41.00 + credits -10.00 + unallocated 15.00 + rounding 0.01 = the 2026-10 bill 226.01 USD"
+    )
+    assert statement.status(s).startswith("Open: 2026-10 is computed from the warehouse as it is now")
 
 
-def test_csv_has_plain_numbers_and_the_totals_row():
-    rows = list(csv.reader(io.StringIO(statement.to_csv_bytes(statement.statement_lines(chargeback_frame())).decode())))
-    assert rows[0][:3] == ["Consumer", "Month", "Launches"]
-    assert rows[1][rows[0].index("Total cost")] == "0.12"
-    assert rows[-1][0] == "Total" and rows[-1][rows[0].index("Total cost")] == "11.26"
+def test_the_close_guard_explains_why_not():
+    assert statement.closable(months_frame(), date(2026, 9, 1), today=date(2026, 11, 20)) is None
+    assert "has not ended yet" in statement.closable(months_frame(), date(2026, 11, 1), today=date(2026, 11, 20))
+    closed = months_frame(date(2026, 7, 1))
+    assert statement.closable(closed, date(2026, 8, 1), today=date(2026, 11, 20)) is None
+    assert "close 2026-08 first" in statement.closable(closed, date(2026, 9, 1), today=date(2026, 11, 20))
+    assert "already closed" in statement.closable(closed, date(2026, 7, 1), today=date(2026, 11, 20))
 
 
-def test_xlsx_has_numeric_amounts_formatted_to_cents_and_an_about_sheet():
-    lines = statement.statement_lines(chargeback_frame())
-    data = statement.to_xlsx_bytes({"Statement": lines}, {"Currency": "USD", "Rounding": statement.ROUNDING_NOTE})
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Statement", "About"]
-    sheet = book["Statement"]
-    total_cell = sheet.cell(sheet.max_row, [c.value for c in sheet[1]].index("Total cost") + 1)
-    assert total_cell.value == 11.26 and total_cell.number_format == "#,##0.00"
-    assert book["About"]["A1"].value == "Currency" and book["About"]["B1"].value == "USD"
+def test_filters_are_written_into_the_exports():
+    assert statement.filters_text(Filters(date(2026, 1, 1), date(2026, 1, 31))) == "none: the whole month"
+    text = statement.filters_text(Filters(date(2026, 1, 1), date(2026, 1, 31), consumers=("a",), platforms=("EKS",)))
+    assert text.startswith("consumers: a; platforms: EKS") and "Outside the filters" in text
+
+
+def test_the_chart_has_a_bar_per_part_and_the_unallocated_lines():
+    rows, runs = worked_month()
+    s = allocate(MONTH, rows, runs, parse_rules(RULES))
+    from allocation import exports
+
+    fig = statement.summary_figure(exports.summary(s.lines), s)
+    assert [t.name for t in fig.data] == ["Direct", "Shared", "Credits", "Adjustments", "Unallocated / rounding"]
+    assert list(fig.data[-1].y) == ["Unallocated", "Rounding"] and fig.layout.barmode == "relative"
