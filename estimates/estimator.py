@@ -1,0 +1,393 @@
+"""Estimate a planned launch: cost and duration of a successful run, a median and an 80% interval.
+
+``Estimator(history)`` learns from the launch history (rows of the ``estimate_history`` query) and
+answers ``estimate(LaunchSpec(...))`` or, for many launches at once, ``estimate_many(frame)``.
+
+Which launches it learns from (the fallback order):
+
+1. the same workflow type on the same compute platform, when at least ``min_launches`` (30)
+   completed, priced launches match;
+2. otherwise the same workflow type on every platform (the note says so);
+3. otherwise nothing: "not enough history (n launches)" instead of a number.
+
+Optional inputs (sample count, instance family, purchase option) enter the curve as offsets when
+the group holds at least ``min_level_launches`` (10) launches with that value; otherwise they are
+left out and a note says so. The estimate is for a run that completes; the expected cost of
+failures (the group's failure rate x what a failed run costs, as a share of a successful one of its
+size) is returned beside it, never added in. Pure pandas/numpy: no Streamlit, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from estimates.model import Curve, Design, fit_curve, knots_for
+
+TARGETS = ("cost", "hours")
+COVARIATES = ("sample_count", "instance_family", "purchase_option")
+CATEGORICAL = ("instance_family", "purchase_option")
+BY_PLATFORM = "workflow type × platform"
+BY_TYPE = "workflow type"
+MIN_FAILED_FOR_SHARE = 5
+EXACT_SUM_UP_TO = 50  # runs of one spec summed draw by draw; more use the normal approximation
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    min_launches: int = 30  # completed, priced launches a group needs before it gives a number
+    min_level_launches: int = 10  # launches a purchase option or instance family needs to become an offset
+    level: float = 0.80  # the interval's nominal coverage
+    half_life_months: float | None = 12.0  # older launches count less (prices and instance generations drift)
+    folds: int = 5
+    seed: int = 0
+    max_launches_per_group: int = 5_000  # the most recent; older ones weigh little and cost time
+
+    @property
+    def probabilities(self) -> tuple[float, float, float]:
+        tail = (1 - self.level) / 2
+        return (tail, 0.5, 1 - tail)
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """A planned launch. Optional fields are None when unknown."""
+
+    workflow_type: str
+    compute_platform: str
+    input_size_gb: float
+    sample_count: int | None = None
+    instance_family: str | None = None
+    purchase_option: str | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One planned launch's estimate; the numbers are None when there is not enough history."""
+
+    enough_history: bool
+    message: str  # "" or "not enough history (n launches ...)"
+    basis: str  # which launches it learnt from, in words
+    launches: int
+    cost_low: float | None
+    cost_median: float | None
+    cost_high: float | None
+    hours_low: float | None
+    hours_median: float | None
+    hours_high: float | None
+    failure_rate: float | None
+    expected_failure_cost: float | None
+    notes: str
+
+
+def _month_index(values) -> np.ndarray:
+    months = pd.to_datetime(pd.Series(values))
+    return (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float)
+
+
+def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
+    """The columns the estimator uses, as plain floats and strings (money arrives as Decimal). Idempotent."""
+    if "cost" in history.columns and "total_cost" not in history.columns:
+        return history
+    h = pd.DataFrame(
+        {
+            "workflow_type": history["workflow_type"].astype(object),
+            "compute_platform": history["compute_platform"].astype(object),
+            "status": history["status"].astype(object),
+            "input_size_gb": pd.to_numeric(history["input_size_gb"], errors="coerce").astype(float),
+            "sample_count": pd.to_numeric(history["sample_count"], errors="coerce").astype(float),
+            "instance_family": history["instance_family"].astype(object),
+            "purchase_option": history["purchase_option"].astype(object),
+            "cost": pd.to_numeric(history["total_cost"].map(lambda v: None if v is None else float(v)), errors="coerce").astype(
+                float
+            ),
+            "hours": pd.to_numeric(history["total_hours"], errors="coerce").astype(float),
+            "month": _month_index(history["launch_month"]) if len(history) else np.empty(0),
+        }
+    )
+    return h
+
+
+def learnable(h: pd.DataFrame) -> pd.Series:
+    """Launches a curve can learn from: completed, priced, timed, with an input size."""
+    return (h["status"] == "COMPLETE") & h["cost"].gt(0) & h["hours"].gt(0) & h["input_size_gb"].gt(0)
+
+
+def normalise_specs(specs: pd.DataFrame | list[LaunchSpec]) -> pd.DataFrame:
+    """Planned launches as a frame with every spec column; unknown optional values as NaN/None."""
+    frame = pd.DataFrame([s.__dict__ for s in specs]) if isinstance(specs, list) else specs.copy()
+    for column in ("sample_count", "instance_family", "purchase_option"):
+        if column not in frame:
+            frame[column] = None
+    out = pd.DataFrame(
+        {
+            "workflow_type": frame["workflow_type"].astype(object),
+            "compute_platform": frame["compute_platform"].astype(object),
+            "input_size_gb": pd.to_numeric(frame["input_size_gb"], errors="coerce").astype(float),
+            "sample_count": pd.to_numeric(frame["sample_count"], errors="coerce").astype(float),
+            "instance_family": frame["instance_family"].where(frame["instance_family"].notna(), None).astype(object),
+            "purchase_option": frame["purchase_option"].where(frame["purchase_option"].notna(), None).astype(object),
+        },
+        index=frame.index,
+    )
+    out.loc[out["sample_count"] <= 0, "sample_count"] = np.nan
+    for column in CATEGORICAL:
+        out[column] = out[column].map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else str(v).strip())
+    return out
+
+
+def _describe(key: tuple) -> str:
+    level, workflow_type, platform = key
+    return f"{workflow_type} on {platform}" if level == BY_PLATFORM else f"{workflow_type} on every platform"
+
+
+class Estimator:
+    """Learns per group on first use and remembers each fitted curve."""
+
+    def __init__(self, history: pd.DataFrame, settings: EstimatorSettings | None = None):
+        self.settings = settings or EstimatorSettings()
+        h = prepare_history(history)
+        self.ended = h[h["status"].isin(("COMPLETE", "FAILED"))].reset_index(drop=True)
+        done = h[learnable(h)]
+        self.completed = done.reset_index(drop=True)
+        newest = self.completed["month"].max() if len(self.completed) else 0.0
+        age = newest - self.completed["month"].to_numpy()
+        half_life = self.settings.half_life_months
+        self._weights = np.power(0.5, age / half_life) if half_life else np.ones(len(self.completed))
+        self._log_size = np.log(self.completed["input_size_gb"].to_numpy())
+        self._log_samples = np.log(self.completed["sample_count"].to_numpy())
+        self._rows = {
+            BY_PLATFORM: {
+                k: np.asarray(v) for k, v in self.completed.groupby(["workflow_type", "compute_platform"]).indices.items()
+            },
+            BY_TYPE: {k: np.asarray(v) for k, v in self.completed.groupby("workflow_type").indices.items()},
+        }
+        self._ended_rows = {
+            BY_PLATFORM: {k: np.asarray(v) for k, v in self.ended.groupby(["workflow_type", "compute_platform"]).indices.items()},
+            BY_TYPE: {k: np.asarray(v) for k, v in self.ended.groupby("workflow_type").indices.items()},
+        }
+        self._ended_option = self.ended["purchase_option"].to_numpy()
+        self._ended_failed = (self.ended["status"] == "FAILED").to_numpy()
+        self._ended_cost = self.ended["cost"].to_numpy()
+        self._curves: dict[tuple, Curve | None] = {}
+        self._failure: dict[tuple, tuple[float | None, float | None, int]] = {}
+
+    # -- which launches a spec learns from ---------------------------------------------------------
+
+    def group_rows(self, key: tuple) -> np.ndarray:
+        level, workflow_type, platform = key
+        lookup = (workflow_type, platform) if level == BY_PLATFORM else workflow_type
+        return self._rows[level].get(lookup, np.empty(0, dtype=int))
+
+    def choose(self, spec: dict) -> tuple[tuple | None, tuple[str, ...], list[str], str]:
+        """(group key, covariates used, notes, message) for one spec; key None when there is not enough history."""
+        need = self.settings.min_launches
+        counts = []
+        for level in (BY_PLATFORM, BY_TYPE):
+            key = (level, spec["workflow_type"], spec["compute_platform"] if level == BY_PLATFORM else None)
+            rows = self.group_rows(key)
+            counts.append(len(rows))
+            if len(rows) >= need:
+                notes = [] if level == BY_PLATFORM else [
+                    f"fewer than {need} completed launches of {spec['workflow_type']} on {spec['compute_platform']} "
+                    f"({counts[0]}): learnt from {spec['workflow_type']} on every platform"
+                ]  # fmt: skip
+                covariates = self._covariates(rows, spec, notes)
+                return key, covariates, notes, ""
+        message = (
+            f"not enough history ({counts[0]} launches of {spec['workflow_type']} on {spec['compute_platform']}, "
+            f"{counts[1]} on every platform; {need} needed)"
+        )
+        return None, (), [], message
+
+    def _covariates(self, rows: np.ndarray, spec: dict, notes: list[str]) -> tuple[str, ...]:
+        used = []
+        minimum = self.settings.min_level_launches
+        if not np.isnan(spec["sample_count"]):
+            known = int(np.isfinite(self._log_samples[rows]).sum())
+            if known >= self.settings.min_launches:
+                used.append("sample_count")
+            else:
+                notes.append(f"sample count: only {known} launches recorded one; estimated from input size alone")
+        for column, label in (("instance_family", "instance family"), ("purchase_option", "purchase option")):
+            value = spec[column]
+            if value is None:
+                continue
+            n = int((self.completed[column].to_numpy()[rows] == value).sum())
+            if n >= minimum:
+                used.append(column)
+            else:
+                notes.append(f"{label} {value}: {n} launches in this group (fewer than {minimum}); estimated without it")
+        return tuple(used)
+
+    # -- fitting ---------------------------------------------------------------------------------
+
+    def curve(self, key: tuple, covariates: tuple[str, ...], target: str) -> Curve | None:
+        cache_key = (key, covariates, target)
+        if cache_key not in self._curves:
+            self._curves[cache_key] = self._fit(key, covariates, target)
+        return self._curves[cache_key]
+
+    def _fit(self, key: tuple, covariates: tuple[str, ...], target: str) -> Curve | None:
+        rows = self.group_rows(key)
+        keep = np.ones(len(rows), dtype=bool)
+        levels: dict[str, tuple[str, ...]] = {}
+        if "sample_count" in covariates:
+            keep &= np.isfinite(self._log_samples[rows])
+        for column in CATEGORICAL:
+            if column not in covariates:
+                continue
+            values = self.completed[column].to_numpy()[rows]
+            counts = pd.Series(values[keep]).value_counts()
+            common = tuple(counts[counts >= self.settings.min_level_launches].index)
+            levels[column] = common  # most frequent first: the reference level
+            keep &= np.isin(values, common)
+        rows = rows[keep]
+        if len(rows) < self.settings.min_launches:
+            return None
+        if len(rows) > self.settings.max_launches_per_group:
+            newest = np.argsort(-self.completed["month"].to_numpy()[rows], kind="stable")
+            rows = np.sort(rows[newest[: self.settings.max_launches_per_group]])
+        log_size = self._log_size[rows]
+        design = Design(knots=knots_for(log_size), levels=levels, use_samples="sample_count" in covariates)
+        categories = {c: self.completed[c].to_numpy()[rows] for c in levels}
+        y = np.log(self.completed[target].to_numpy()[rows])
+        samples = self._log_samples[rows] if design.use_samples else None
+        return fit_curve(log_size, y, self._weights[rows], design, categories, samples, self.settings.folds, self.settings.seed)
+
+    def failure(self, key: tuple, purchase_option: str | None) -> tuple[float | None, float | None, int]:
+        """(failure rate, a failed run's cost as a share of a successful one of its size, ended launches)."""
+        cache_key = (key, purchase_option)
+        if cache_key not in self._failure:
+            level, workflow_type, platform = key
+            lookup = (workflow_type, platform) if level == BY_PLATFORM else workflow_type
+            rows = self._ended_rows[level].get(lookup, np.empty(0, dtype=int))
+            if purchase_option is not None:
+                subset = rows[self._ended_option[rows] == purchase_option]
+                if len(subset) >= self.settings.min_launches:
+                    rows = subset
+            failed = rows[self._ended_failed[rows]]
+            rate = float(len(failed) / len(rows)) if len(rows) else None
+            failed = failed[np.isfinite(self._ended_cost[failed])]
+            share = None
+            if len(failed) >= MIN_FAILED_FOR_SHARE:
+                # what each failed run cost, against what a successful run with its inputs would have (same group)
+                result = self.predictive(self.ended.iloc[failed])
+                median = np.full(len(failed), np.nan)
+                for positions, curve in result.curves["cost"]:
+                    median[positions] = np.exp(result.fits["cost"][positions] + curve.residual_quantiles([0.5])[0])
+                ratio = self._ended_cost[failed] / median
+                share = float(np.nanmean(ratio)) if np.isfinite(ratio).any() else None
+            self._failure[cache_key] = (rate, share, len(rows))
+        return self._failure[cache_key]
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def estimate(self, spec: LaunchSpec) -> Estimate:
+        row = self.estimate_many([spec]).iloc[0]
+        values = {k: row[k] for k in Estimate.__dataclass_fields__}
+        return Estimate(**{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in values.items()})
+
+    def predictive(self, specs: pd.DataFrame | list[LaunchSpec]) -> Predictive:
+        """Per spec: the decision (group, covariates, notes) and the log fits of cost and hours."""
+        specs = normalise_specs(specs).reset_index(drop=True)
+        shape = specs[["workflow_type", "compute_platform", "instance_family", "purchase_option"]].astype(object)
+        shape = shape.where(shape.notna(), None)
+        shape["has_samples"] = specs["sample_count"].notna()
+        decided: dict[tuple, tuple] = {}
+        decisions = []
+        for row in shape.itertuples(index=False):
+            if row not in decided:
+                spec = dict(row._asdict(), sample_count=1.0 if row.has_samples else np.nan)
+                decided[row] = self.choose(spec)
+            decisions.append(decided[row])
+        result = Predictive(specs=specs, decisions=decisions, fits={t: np.full(len(specs), np.nan) for t in TARGETS})
+        chunks: dict[tuple, list[int]] = {}
+        for position, (key, covariates, _, _) in enumerate(decisions):
+            if key is not None:
+                chunks.setdefault((key, covariates), []).append(position)
+        log_size = np.log(specs["input_size_gb"].to_numpy())
+        log_samples = np.log(specs["sample_count"].to_numpy())
+        for (key, covariates), positions in chunks.items():
+            positions = np.asarray(positions)
+            for target in TARGETS:
+                curve = self.curve(key, covariates, target) or self.curve(key, (), target)
+                categories = {c: specs[c].to_numpy()[positions] for c in curve.design.levels}
+                result.fits[target][positions] = curve.predict_log(log_size[positions], categories, log_samples[positions])
+                result.curves[target].append((positions, curve))
+        return result
+
+    def estimate_many(self, specs: pd.DataFrame | list[LaunchSpec]) -> pd.DataFrame:
+        """One row per spec: cost and hours low/median/high, failure rate and expected failure cost, notes."""
+        result = self.predictive(specs)
+        specs = result.specs
+        n = len(specs)
+        columns: dict[str, np.ndarray] = {f"{t}_{q}": np.full(n, np.nan) for t in TARGETS for q in ("low", "median", "high")}
+        for target in TARGETS:
+            for positions, curve in result.curves[target]:
+                shifts = curve.residual_quantiles(self.settings.probabilities)
+                for name, shift in zip(("low", "median", "high"), shifts, strict=True):
+                    columns[f"{target}_{name}"][positions] = np.exp(result.fits[target][positions] + shift)
+        notes = [list(d[2]) for d in result.decisions]
+        sizes = specs["input_size_gb"].to_numpy()
+        for positions, curve in result.curves["cost"]:
+            lo, hi = curve.size_range
+            for i in positions[(sizes[positions] < lo * 0.999) | (sizes[positions] > hi * 1.001)]:
+                notes[i].append(f"input size outside the {lo:,.1f}–{hi:,.1f} GB these launches had: extrapolated")
+        rate = np.full(n, np.nan)
+        failure_cost = np.full(n, np.nan)
+        options = specs["purchase_option"].to_numpy()
+        for i, (key, _, _, _) in enumerate(result.decisions):
+            if key is not None:
+                r, share, _ = self.failure(key, options[i])
+                rate[i] = np.nan if r is None else r
+                failure_cost[i] = np.nan if r is None or share is None else r * share * columns["cost_median"][i]
+        keys = [d[0] for d in result.decisions]
+        return pd.DataFrame(
+            {
+                "enough_history": [k is not None for k in keys],
+                "message": [d[3] for d in result.decisions],
+                "basis": [_describe(k) if k is not None else "" for k in keys],
+                "launches": [len(self.group_rows(k)) if k is not None else 0 for k in keys],
+                **columns,
+                "failure_rate": rate,
+                "expected_failure_cost": failure_cost,
+                "notes": ["; ".join(x) for x in notes],
+            }
+        )
+
+    def sample_totals(self, specs: pd.DataFrame, counts: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+        """(specs x draws): the summed cost of ``counts[i]`` successful runs of spec i, per draw; NaN without history.
+
+        Each run draws its own out-of-sample residual (runs vary independently); for more than
+        ``EXACT_SUM_UP_TO`` runs of one spec the sum is drawn from the normal approximation.
+        """
+        result = self.predictive(specs)
+        counts = np.asarray(counts, dtype=int)
+        out = np.full((len(result.specs), draws), np.nan)
+        for positions, curve in result.curves["cost"]:
+            w = curve.residual_weights / curve.residual_weights.sum()
+            factors = np.exp(curve.residuals)
+            mean, second = float(w @ factors), float(w @ factors**2)
+            for i in positions:
+                scale = np.exp(result.fits["cost"][i])
+                c = counts[i]
+                if c <= EXACT_SUM_UP_TO:
+                    picks = rng.choice(len(factors), size=(draws, c), p=w)
+                    out[i] = scale * factors[picks].sum(axis=1)
+                else:
+                    sd = np.sqrt(c * max(second - mean**2, 0.0))
+                    out[i] = scale * np.maximum(rng.normal(c * mean, sd, draws), 0.0)
+        return out
+
+
+@dataclass
+class Predictive:
+    """What ``Estimator.predictive`` decided for each spec, positionally."""
+
+    specs: pd.DataFrame
+    decisions: list[tuple]  # (group key or None, covariates, notes, message)
+    fits: dict[str, np.ndarray]  # target -> log fit (NaN without history)
+    curves: dict[str, list[tuple[np.ndarray, Curve]]] = field(default_factory=lambda: {t: [] for t in TARGETS})
