@@ -157,3 +157,49 @@ def failed_spend_bars(monthly: pd.DataFrame, currency: str = "USD") -> go.Figure
     )
     fig.update_layout(title="Spend on failed launches", yaxis_title=currency, xaxis_type="category", showlegend=False, **LAYOUT)
     return fig
+
+
+def estimate_curve(past: pd.DataFrame, curve: pd.DataFrame, planned: float | None = None, currency: str = "USD") -> go.Figure:
+    """Cost of a successful run against input size: past launches as dots, the estimate's median and 80% band.
+
+    ``past`` has input_size_gb and cost; ``curve`` has input_size_gb, cost_low, cost_median, cost_high.
+    """
+    fig = go.Figure()
+    fig.add_scatter(
+        name="past launches", x=as_float(past["input_size_gb"]), y=as_float(past["cost"]), mode="markers",
+        marker=dict(size=4, color="#9aa5b1", opacity=0.5),
+    )  # fmt: skip
+    x = as_float(curve["input_size_gb"])
+    fig.add_scatter(name="80% interval", x=x + x[::-1], y=as_float(curve["cost_high"]) + as_float(curve["cost_low"])[::-1],
+                    fill="toself", fillcolor="rgba(38,128,194,0.18)", line=dict(width=0), hoverinfo="skip")  # fmt: skip
+    fig.add_scatter(name="median estimate", x=x, y=as_float(curve["cost_median"]), mode="lines", line=dict(color="#2680c2"))
+    if planned:
+        fig.add_vline(x=planned, line_dash="dot", line_color="#de911d")
+    fig.update_layout(
+        title="Cost of a successful run by input size", xaxis_title="input size (GB, log scale)", xaxis_type="log",
+        yaxis_title=f"{currency} per launch", yaxis_type="log", **LAYOUT,
+    )  # fmt: skip
+    return fig
+
+
+def spend_forecast(history: pd.DataFrame, table: pd.DataFrame, consumer: str, currency: str = "USD") -> go.Figure:
+    """One consumer's monthly spend, then the next months: our forecast and Cost Explorer's, each with its 80% interval."""
+    fig = go.Figure()
+    past = history[history["consumer"] == consumer].sort_values("month")
+    fig.add_scatter(name="spend", x=_month_labels(past["month"]), y=as_float(past["spend"]), mode="lines+markers",
+                    line=dict(color="#52606d"))  # fmt: skip
+    ahead = table[table["consumer"] == consumer].sort_values("month")
+    labels = _month_labels(ahead["month"])
+    for name, mid, low, high, color in (
+        ("Launch Ledger forecast", "forecast", "low", "high", "#2680c2"),
+        ("Cost Explorer forecast", "mean_amount", "lower_bound", "upper_bound", "#de911d"),
+    ):
+        m, lo, hi = as_float(ahead[mid]), as_float(ahead[low]), as_float(ahead[high])
+        if all(v is None for v in m):
+            continue
+        plus = [None if h is None or v is None else h - v for h, v in zip(hi, m, strict=True)]
+        minus = [None if v is None or w is None else v - w for v, w in zip(m, lo, strict=True)]
+        fig.add_scatter(name=name, x=labels, y=m, mode="markers", marker=dict(size=9, color=color),
+                        error_y=dict(type="data", symmetric=False, array=plus, arrayminus=minus))  # fmt: skip
+    fig.update_layout(title=f"Spend forecast: {consumer}", yaxis_title=f"{currency} per month", xaxis_type="category", **LAYOUT)
+    return fig

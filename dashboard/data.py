@@ -18,11 +18,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+import allocation
 import queries
 from ingest.config import AthenaSettings, load_settings
 from ingest.errors import LedgerError
 from ingest.warehouse import connect, warehouse_version
-from queries import FilterOptions, Filters
+from queries import FilterOptions, Filters, billing
+from queries import pricing as pricing_queries
 from queries.engine import QueryEngine
 
 # Each page question, by name; those taking Filters are called as fn(con, filters, **kwargs).
@@ -37,12 +39,21 @@ QUERIES_WITH_FILTERS = {
     "monthly_spend_by_consumer": queries.monthly_spend_by_consumer,
     "monthly_cost_per_launch": queries.monthly_cost_per_launch,
     "pending_prices": queries.pending_prices,
+    "reconciliation": pricing_queries.reconciliation,
+    "whatif_resources": pricing_queries.whatif_resources,
+    "estimate_history": queries.estimate_history,
+    "monthly_billed_spend": queries.monthly_billed_spend,
+    "cost_forecasts": queries.cost_forecasts,
 }
 QUERIES_WITHOUT_FILTERS = {
+    "statement_months": billing.statement_months,
+    "chargeback_statement": allocation.chargeback_statement,  # (month, rules_text, rules_path): allocation/
     "filter_options": queries.filter_options,
     "ingest_runs": queries.ingest_runs,
     "quarantine_reasons": queries.quarantine_reasons,
     "quarantined_records": queries.quarantined_records,
+    "price_points": pricing_queries.price_points,
+    "backtest_results": queries.backtest_results,
 }
 
 

@@ -28,6 +28,8 @@ PAGES = [
     st.Page("app_pages/instance_types.py", title="Instance types", icon=":material/memory:"),
     st.Page("app_pages/platforms.py", title="Platforms", icon=":material/dns:"),
     st.Page("app_pages/trends.py", title="Trends", icon=":material/trending_up:"),
+    st.Page("app_pages/estimates.py", title="Estimates", icon=":material/query_stats:"),
+    st.Page("app_pages/reconciliation.py", title="Reconciliation", icon=":material/balance:"),
     st.Page("app_pages/data_health.py", title="Data health", icon=":material/health_and_safety:"),
 ]
 

@@ -57,7 +57,61 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same history)")
     p.add_argument("--end-date", type=date.fromisoformat, help="last day of the history (default yesterday)")
     p.add_argument("--source-dir", type=Path, help="where to write the wire-format files (default <data-dir>/demo-source)")
+
+    p = sub.add_parser("prices", parents=[common, aws], help="fetch unit prices (Price List, Spot history)", epilog=EPILOG,
+                       description="Load the offline price snapshot, then fetch the list prices (Price List GetProducts) "
+                       "and Spot price history the launches need and the warehouse lacks. A price point is never fetched twice.")  # fmt: skip
+    p.add_argument("--offline", action="store_true", help="use the offline snapshot only (no AWS calls)")
+
+    sub.add_parser("price-launches", parents=[common], help="compute every launch's cost from its resources", epilog=EPILOG,
+                   description="Price every launch from launch_resources + prices into launch_costs "
+                   "(PENDING / ESTIMATED / FINAL). Idempotent: the table is recomputed whole.")  # fmt: skip
+
+    p = sub.add_parser("backtest", parents=[common], help="score the run estimator month by month", epilog=EPILOG,
+                       description="For each of the last N launch months, learn from the launches before it and estimate "
+                       "its launches: MdAPE and 80%-interval coverage of the model and two baselines (group median, nearest "
+                       "neighbours), for cost and duration. Stored in backtest_results (the Estimates page shows it).")  # fmt: skip
+    p.add_argument("--months", type=int, default=12, help="launch months to backtest, the latest first (default 12)")
+
+    p = sub.add_parser("forecast", parents=[common, aws], help="pull Cost Explorer's spend forecast per consumer", epilog=EPILOG,
+                       description="GetCostForecast (MONTHLY, 80% prediction interval) filtered on each consumer tag value, "
+                       "for the rest of this month and the next N months, into cost_forecasts; printed beside Launch Ledger's "
+                       "own forecast. One request per consumer: $0.01 each.")  # fmt: skip
+    p.add_argument("--months", type=int, default=3, help="whole months after this one to forecast (default 3)")
+    p.add_argument("--metric", default="UNBLENDED_COST", help="UNBLENDED_COST (default), NET_AMORTIZED_COST, AMORTIZED_COST, ...")
+    p.add_argument("--tag-key", help="cost-allocation tag naming the consumer (default consumer)")
+    p.add_argument("--consumer", action="append", help="forecast only this tag value (repeatable; default: every consumer billed lately)")
+
+    for name, what, description in (
+        ("focus", "load a FOCUS 1.x billing export (CSV or Parquet)",
+         "Load a FOCUS 1.x export (CSV or Parquet; a file, a folder or s3://bucket/prefix) into costs_daily: hourly "
+         "rows rolled up to days, Tags parsed, EffectiveCost, BilledCost and ListCost kept. Re-importing a billing month "
+         "replaces that month's FOCUS rows."),
+        ("cur", "load a CUR 2.0 export (Parquet)",
+         "Load an AWS Cost and Usage Report 2.0 export (Parquet; a file, a folder or s3://bucket/prefix) into costs_daily: "
+         "hourly line items rolled up to days, resource tags parsed, amortized (effective) and unblended (billed) cost kept, "
+         "with the split cost allocation columns for ECS/Batch and EKS when present."),
+    ):  # fmt: skip
+        p = sub.add_parser(name, parents=[common, aws], help=what, epilog=EPILOG, description=description)
+        p.add_argument("location", help="export file, folder of export files, or s3://bucket/prefix")
+        p.add_argument("--month", action="append", type=_month_arg, metavar="YYYY-MM",
+                       help="load only this billing month (repeatable); the scan skips the rest of the export")  # fmt: skip
+        p.add_argument("--tag-key", help="cost-allocation tag naming the consumer (default: consumer.tag of the allocation rules)")
+
+    p = sub.add_parser("close-month", parents=[common], help="freeze a month's chargeback statement", epilog=EPILOG,
+                       description="Freeze the month's chargeback statement in closed_statements (append-only). A closed "
+                       "statement never changes: later restatements of its bill are charged as adjustment lines in the "
+                       "first open month. Months close in order, once each, after they have ended.")  # fmt: skip
+    p.add_argument("month", type=_month_arg, metavar="YYYY-MM", help="the month to close, e.g. 2026-10")
+    p.add_argument("--rules", help="allocation rules TOML (default: [allocation] rules in the config, or allocation-rules.toml)")
     return parser
+
+
+def _month_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(f"{text}-01" if len(text) == 7 else text).replace(day=1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month: write YYYY-MM, e.g. 2026-10") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from ingest import jobs
+    from ingest import jobs, prices
 
     settings = load_settings(args.config, args.data_dir)
     if args.command == "dynamodb":
@@ -120,6 +174,41 @@ def _run(args) -> int:
         files = generate(source_dir, launches=args.launches, seed=args.seed, end_date=args.end_date)
         jobs.ingest_dynamodb_export(settings, str(files.export_dir))
         jobs.ingest_cost_explorer(settings, responses_dir=files.cost_explorer_dir)
+        prices.fetch_prices(settings, offline=True)
+        prices.price_launches(settings)
+    elif args.command == "prices":
+        pricing = replace(settings.pricing, profile=args.profile or settings.pricing.profile)
+        prices.fetch_prices(replace(settings, pricing=pricing), offline=args.offline, session=_session(args.profile, args.region, None))
+    elif args.command == "price-launches":
+        prices.price_launches(settings)
+    elif args.command == "backtest":
+        from ingest.estimate_jobs import run_backtest
+
+        if args.months < 1:
+            raise LedgerError("--months must be at least 1")
+        run_backtest(settings, months=args.months)
+    elif args.command == "forecast":
+        from ingest.estimate_jobs import pull_forecasts
+
+        cfg = settings.cost_explorer
+        cfg = replace(
+            cfg,
+            tag_key=args.tag_key or cfg.tag_key,
+            profile=args.profile or cfg.profile,
+            region=args.region or cfg.region,
+            endpoint_url=args.endpoint_url or cfg.endpoint_url,
+        )
+        pull_forecasts(replace(settings, cost_explorer=cfg), metric=args.metric.upper(), months=args.months, consumers=args.consumer)
+    elif args.command in ("focus", "cur"):
+        from ingest.billing_exports import ingest_export, s3_session
+
+        session = s3_session(args.profile, args.region)
+        ingest_export(settings, args.command, args.location, args.month, args.tag_key, session, args.endpoint_url)
+    elif args.command == "close-month":
+        from allocation.closing import close_month
+        from allocation.rules import load_rules, rules_for
+
+        close_month(settings, args.month, load_rules(args.rules) if args.rules else rules_for(settings))
     return 0
 
 

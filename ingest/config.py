@@ -101,12 +101,37 @@ class AthenaSettings:
 
 
 @dataclass(frozen=True)
+class PricingSettings:
+    """``[pricing]``: prices the price lists do not carry, and when a reconciliation line is flagged."""
+
+    variance_threshold_percent: float = 10.0  # Reconciliation flags |billed - computed| / computed above this
+    reserved_fraction_of_on_demand: float = 0.62  # effective Reserved rate (amortised upfront) x On-Demand list
+    reserved_rates: dict = field(default_factory=dict)  # {"r6i.8xlarge" = 1.26}: $/h per type, beats the fraction
+    spot_fallback_fraction: float = 0.35  # Spot estimate x On-Demand when no Spot history is held (offline)
+    onprem_core_hour: float = 0.04  # on-premises rate card: per core-hour
+    onprem_cores_per_node: int = 32
+    onprem_gb_hour: float = 0.0  # per GB of memory per hour
+    onprem_memory_gb_per_node: int = 256
+    price_list_region: str = "us-east-1"  # where the Price List Query API is called
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    """``[allocation]``: the chargeback allocation rules file (default: the shipped allocation-rules.toml)."""
+
+    rules: str | None = None  # a TOML file; a relative path is read from the config file's folder
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     currency: str = "USD"
     dynamodb: DynamoDBSettings = field(default_factory=DynamoDBSettings)
     cost_explorer: CostExplorerSettings = field(default_factory=CostExplorerSettings)
     athena: AthenaSettings = field(default_factory=AthenaSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
+    allocation: AllocationSettings = field(default_factory=AllocationSettings)
 
 
 def _build(cls, values: dict, where: str):
@@ -140,8 +165,12 @@ def load_settings(config_path: str | os.PathLike | None = None, data_dir: str | 
         dynamodb=replace(_build(DynamoDBSettings, ddb, "dynamodb"), attributes=attrs),
         cost_explorer=_build(CostExplorerSettings, raw.pop("cost_explorer", {}), "cost_explorer"),
         athena=_build(AthenaSettings, raw.pop("athena", {}), "athena"),
+        pricing=_build(PricingSettings, raw.pop("pricing", {}), "pricing"),
+        allocation=_build(AllocationSettings, raw.pop("allocation", {}), "allocation"),
         currency=warehouse.get("currency", "USD"),
     )
+    if path and settings.allocation.rules and not Path(settings.allocation.rules).is_absolute():
+        settings = replace(settings, allocation=AllocationSettings(str(Path(path).parent / settings.allocation.rules)))
     if raw:
         raise ConfigError(f"unknown section [{next(iter(raw))}] in the config file {path}")
     chosen = data_dir or os.environ.get("LAUNCH_LEDGER_DATA_DIR") or warehouse.get("data_dir") or "data"

@@ -28,7 +28,8 @@ SOURCE = "cost-explorer"
 CURSOR = "cost-explorer"
 _COLUMNS = (
     "usage_date", "usage_month", "account_id", "service", "tag_key", "consumer", "unblended_cost", "amortized_cost",
-    "net_amortized_cost", "usage_quantity", "currency", "estimated", "source", "ingest_run_id",
+    "net_amortized_cost", "usage_quantity", "currency", "estimated", "source", "ingest_run_id", "billed_cost",
+    "effective_cost", "charge_category",
 )  # fmt: skip
 
 
@@ -123,11 +124,14 @@ def page_rows(page: dict, settings: CostExplorerSettings, run_id: str) -> Iterat
             metrics = group.get("Metrics", {})
             unit = metrics.get("UnblendedCost", {}).get("Unit", "USD")
             quantity = _amount(metrics, "UsageQuantity")
+            unblended, net_amortized = _amount(metrics, "UnblendedCost"), _amount(metrics, "NetAmortizedCost")
+            # billed = what the invoice says (unblended); effective = what it costs us (net amortized)
+            signed = net_amortized if net_amortized is not None else unblended
             yield (
                 day, day.replace(day=1), other if by_account else settings.account_id, None if by_account else other,
-                settings.tag_key, value or None, _amount(metrics, "UnblendedCost"), _amount(metrics, "AmortizedCost"),
-                _amount(metrics, "NetAmortizedCost"), float(quantity) if quantity is not None else None, unit,
-                estimated, SOURCE, run_id,
+                settings.tag_key, value or None, unblended, _amount(metrics, "AmortizedCost"),
+                net_amortized, float(quantity) if quantity is not None else None, unit,
+                estimated, SOURCE, run_id, unblended, net_amortized, "Credit" if signed is not None and signed < 0 else "Usage",
             )  # fmt: skip
 
 
@@ -165,7 +169,7 @@ def load_pages(
         # Amounts travel as decimal strings and are cast by DuckDB: exact, and one bulk insert.
         table = pa.Table.from_pylist([dict(zip(_COLUMNS, _as_text(row), strict=True)) for row in rows])
         con.register("incoming_costs_arrow", table)
-        con.execute(f"INSERT INTO incoming_costs SELECT {', '.join(_COLUMNS)} FROM incoming_costs_arrow")
+        con.execute(f"INSERT INTO incoming_costs ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM incoming_costs_arrow")
         con.unregister("incoming_costs_arrow")
     con.execute("CREATE OR REPLACE TEMP TABLE covered_days AS SELECT unnest($days)::DATE AS d", {"days": [d for r in covered for d in r.days()]})
     content = [c for c in _COLUMNS if c != "ingest_run_id"]

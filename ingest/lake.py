@@ -23,14 +23,14 @@ from pathlib import Path
 
 import awswrangler as wr
 import boto3
+import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest.config import AthenaSettings, Settings
 from ingest.errors import WarehouseError
-from ingest.warehouse import SCHEMA_FILE, TABLES, _atomic_write, read_manifest, schema_columns, warehouse_dir
+from ingest.warehouse import SCHEMA_FILE, TABLES, _atomic_write, files_sql, read_manifest, schema_columns, warehouse_dir
 
 # awswrangler's own errors share no base class: every exception class of awswrangler.exceptions.
 WRANGLER_ERRORS = tuple(
@@ -57,6 +57,11 @@ PARTITION_COMMENT = {
     "costs_daily": "partition: usage_month as YYYY-MM",
     "ingest_runs": "partition: the run id",
     "quarantine": "partition: the run id of the ingest that rejected the records",
+    "closed_statements": "partition: statement_month as YYYY-MM",
+    "prices": "partition: the Price List service code",
+    "launch_costs": "partition: launch_month as YYYY-MM",
+    "backtest_results": "partition: the backtest run id",
+    "cost_forecasts": "partition: the forecast run id",
 }
 _TABLE_LINE = re.compile(r"^CREATE TABLE (\w+)")
 _COLUMN_LINE = re.compile(r"^\s+(\w+)\s+[A-Z][A-Z0-9(), ]*?,?\s*--(.*)$")
@@ -132,8 +137,8 @@ def column_comments(table: str) -> dict[str, str]:
 
 def _read_partition(root: Path, table: str, files: list[str], partition: str) -> pd.DataFrame:
     """One partition's rows as pandas: DECIMAL as Decimal, nullable integers as Int32/Int64."""
-    columns = [c for c, _ in schema_columns()[table]]
-    arrow = ds.dataset([str(root / f) for f in files], format="parquet").to_table(columns=columns)
+    # Through DuckDB with the warehouse's own typed select: files older than a column read it as NULL.
+    arrow = duckdb.connect().sql(files_sql(table, [str(root / f) for f in files])).to_arrow_table()
     frame = arrow.to_pandas(types_mapper=_INTEGERS.get)
     frame[PARTITION_COLUMN] = partition
     return frame

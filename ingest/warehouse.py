@@ -27,7 +27,8 @@ import duckdb
 from ingest.errors import WarehouseError
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
-TABLES = ("launches", "launch_resources", "costs_daily", "ingest_runs", "quarantine")
+TABLES = ("launches", "launch_resources", "costs_daily", "ingest_runs", "quarantine", "closed_statements", "prices", "launch_costs",
+          "backtest_results", "cost_forecasts")
 # Each table is split into partitions (expressions over the rows aliased r); a write replaces whole partitions.
 PARTITION_KEYS = {
     "launches": "strftime(r.launch_month, '%Y-%m')",
@@ -35,6 +36,11 @@ PARTITION_KEYS = {
     "costs_daily": "strftime(r.usage_month, '%Y-%m')",
     "ingest_runs": "r.run_id",
     "quarantine": "r.run_id",
+    "closed_statements": "strftime(CAST(r.statement_month AS DATE), '%Y-%m')",
+    "prices": "r.service",
+    "launch_costs": "strftime(CAST(r.launch_month AS DATE), '%Y-%m')",
+    "backtest_results": "r.run_id",
+    "cost_forecasts": "r.ingest_run_id",
 }
 MANIFEST = "manifest.json"
 PREVIOUS_MANIFEST = "manifest.prev.json"
@@ -88,19 +94,28 @@ def warehouse_version(data_dir: os.PathLike | str) -> str:
     return f"{st.st_mtime_ns}-{st.st_size}"
 
 
+def files_sql(table: str, files: list[str]) -> str:
+    """A SELECT of ``table``'s rows from these Parquet files, in schema order and types.
+
+    The typed empty row comes first: files written before a column was added read it as NULL
+    (UNION BY NAME fills what a side lacks).
+    """
+    typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in schema_columns()[table])
+    if not files:
+        return f"SELECT {typed} WHERE false"
+    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return (
+        f"SELECT {typed} WHERE false UNION ALL BY NAME "
+        f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
+    )
+
+
 def _view_sql(root: Path, manifest: dict, table: str) -> str:
     files = [str(root / f) for part in sorted(manifest["tables"][table]) for f in manifest["tables"][table][part]]
     if not files:
         cols = ", ".join(f'"{c}" {t}' for c, t in schema_columns()[table])
         return f"CREATE OR REPLACE TABLE {table} ({cols})"
-    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    # The typed empty row first: columns in schema order with schema types, and files written
-    # before a column was added read it as NULL (UNION BY NAME fills what a side lacks).
-    typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in schema_columns()[table])
-    return (
-        f"CREATE OR REPLACE VIEW {table} AS SELECT {typed} WHERE false UNION ALL BY NAME "
-        f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
-    )
+    return f"CREATE OR REPLACE VIEW {table} AS {files_sql(table, files)}"
 
 
 def attach_views(con: duckdb.DuckDBPyConnection, data_dir: os.PathLike | str, manifest: dict | None = None) -> dict:

@@ -114,3 +114,23 @@ def quarantined_records(con: Connection, limit: int = 20) -> pd.DataFrame:
 def pending_prices(con: Connection, filters: Filters, limit: int = 20) -> pd.DataFrame:
     """The ``limit`` oldest launches in scope without a price; ``pending_launches`` counts them all."""
     return run(con, "pending_prices", {**filters.params(), "limit": limit})
+
+
+def estimate_history(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Ended launches in scope (COMPLETE and FAILED), with what the estimator learns from: sizes, family, cost, hours."""
+    return run(con, "estimate_history", filters.params())
+
+
+def monthly_billed_spend(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Cost Explorer spend per month and consumer tag value in the period (the first and last day billed on each row)."""
+    return run(con, "monthly_billed_spend", {"start": filters.start, "end": filters.end, "consumers": list(filters.consumers)})
+
+
+def backtest_results(con: Connection) -> pd.DataFrame:
+    """The latest backtest: per month (NULL: all months pooled), method and target, MdAPE and interval coverage."""
+    return run(con, "backtest_results")
+
+
+def cost_forecasts(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Cost Explorer's latest spend forecast per consumer (the sidebar's consumers) and period."""
+    return run(con, "cost_forecasts", {"consumers": list(filters.consumers)})

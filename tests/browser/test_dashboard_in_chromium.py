@@ -28,6 +28,7 @@ PAGES = {  # url path: (title, has charts)
     "instance_types": ("Instance types", True),
     "platforms": ("Platforms", True),
     "trends": ("Trends", True),
+    "estimates": ("Estimates", True),
     "data_health": ("Data health", False),
 }
 

@@ -7,7 +7,7 @@ import pytest
 from dashboard.frame import EMPTY_WAREHOUSE, NO_LAUNCHES
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "chargeback", "timing", "instance_types", "platforms", "trends", "data_health"]
+PAGES = ["overview", "chargeback", "timing", "instance_types", "platforms", "trends", "estimates", "data_health"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -14,6 +14,8 @@ PAGES = {
     "instance_types": "Instance types",
     "platforms": "Platforms",
     "trends": "Trends",
+    "estimates": "Estimates",
+    "reconciliation": "Reconciliation",
     "data_health": "Data health",
 }
 

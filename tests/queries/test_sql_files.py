@@ -9,7 +9,8 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 import queries
-from queries import Filters, QueryError, engine
+from queries import Filters, QueryError, billing, engine
+from queries import pricing as pricing_queries
 
 SQL_FILES = sorted(engine.SQL_DIR.glob("*.sql"))
 ALL = Filters(date(2025, 1, 1), date(2025, 4, 30))
@@ -95,6 +96,17 @@ CALLS = {
     "quarantine_reasons": lambda con: queries.quarantine_reasons(con, limit=5),
     "quarantined_records": lambda con: queries.quarantined_records(con, limit=5),
     "pending_prices": lambda con: queries.pending_prices(con, ALL, limit=5),
+    "estimate_history": lambda con: queries.estimate_history(con, ALL),
+    "monthly_billed_spend": lambda con: queries.monthly_billed_spend(con, ALL),
+    "backtest_results": lambda con: queries.backtest_results(con),
+    "cost_forecasts": lambda con: queries.cost_forecasts(con, ALL),
+    "reconciliation": lambda con: pricing_queries.reconciliation(con, ALL),
+    "whatif_resources": lambda con: pricing_queries.whatif_resources(con, ALL, limit=5),
+    "price_points": lambda con: pricing_queries.price_points(con),
+    "bill_lines": lambda con: billing.bill_lines(con, date(2025, 3, 1)),
+    "statement_launches": lambda con: billing.statement_launches(con, date(2025, 3, 1)),
+    "statement_months": lambda con: billing.statement_months(con),
+    "closed_statements": lambda con: billing.closed_statements(con, date(2025, 4, 1)),
 }
 
 
