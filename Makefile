@@ -6,7 +6,7 @@ DATA_DIR ?= $(or $(LAUNCH_LEDGER_DATA_DIR),data)
 PORT   ?= 8501
 DEMO_LAUNCHES ?= 20000
 
-.PHONY: run demo test lint bench chromium clean
+.PHONY: run demo demo-warehouse test lint bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,18 @@ $(VENV)/.installed-test: requirements-test.txt requirements.txt $(VENV)/.install
 
 ## Build the demo warehouse if there is none, then serve the dashboard on http://localhost:$(PORT)
 run: $(VENV)/.installed
-	@test -f $(DATA_DIR)/warehouse/manifest.json || $(BIN)/python -m ingest demo --launches $(DEMO_LAUNCHES) --data-dir $(DATA_DIR)
+	@test -f $(DATA_DIR)/warehouse/manifest.json || $(MAKE) --no-print-directory demo-warehouse
 	LAUNCH_LEDGER_DATA_DIR=$(DATA_DIR) $(BIN)/streamlit run dashboard/streamlit_app.py --server.port $(PORT) --server.headless true
 
 ## Rebuild the demo warehouse from scratch
 demo: $(VENV)/.installed
 	rm -rf $(DATA_DIR)
+	$(MAKE) --no-print-directory demo-warehouse
+
+# The demo history, priced, with a backtest of the estimator so every page has something to show
+demo-warehouse: $(VENV)/.installed
 	$(BIN)/python -m ingest demo --launches $(DEMO_LAUNCHES) --data-dir $(DATA_DIR)
+	$(BIN)/python -m ingest backtest --data-dir $(DATA_DIR)
 
 ## Debian's Chromium for the real-browser test (Playwright cannot download its own here)
 chromium:

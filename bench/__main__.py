@@ -89,6 +89,24 @@ def bench_ingest(work: Path, sizes: list[int], per_item_max: int) -> tuple[list[
     return rows, warehouse
 
 
+def bench_jobs(work: Path, warehouse: Path, size: int) -> list[dict]:
+    """The jobs after a launch ingest, on the largest warehouse: bill, prices, pricing, backtest."""
+    src = demo_source(work, size)
+    py = [sys.executable, "-m", "ingest"]
+    steps = {
+        "cost-explorer (saved responses)": [*py, "cost-explorer", "--responses", str(src / "cost-explorer")],
+        "prices --offline": [*py, "prices", "--offline"],
+        "price-launches": [*py, "price-launches"],
+        "backtest": [*py, "backtest"],
+    }
+    rows = []
+    for name, args in steps.items():
+        run = measured([*args, "--data-dir", str(warehouse)])
+        rows.append({"job": name, "launches": size, "seconds": round(run["seconds"], 2), "peak_rss_mb": round(run["peak_rss_mb"])})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def add_cost_rows(data_dir: Path, rows: int) -> None:
     """Replace costs_daily with ``rows`` synthetic daily rows (730 days × accounts × services × consumers)."""
     from ingest.warehouse import WarehouseWriter, new_run_id
@@ -159,7 +177,7 @@ def bench_pages(data_dir: Path) -> list[dict]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["LAUNCH_LEDGER_DATA_DIR"] = str(data_dir)
-    pages = ["overview", "chargeback", "timing", "instance_types", "platforms", "trends", "data_health"]
+    pages = sorted(p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py"))
     rows = []
     for page in pages:
         at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=120)
@@ -195,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     warehouse = args.work / "warehouse"
     if "ingest" not in skip:
         result["ingest"], warehouse = bench_ingest(args.work, sizes, args.per_item_max)
+        result["jobs"] = bench_jobs(args.work, warehouse, sizes[-1])
     if not (warehouse / "warehouse" / "manifest.json").exists():
         raise SystemExit(f"bench: no warehouse at {warehouse}; run without --skip ingest first")
     if "queries" not in skip or "pages" not in skip:
@@ -226,6 +245,9 @@ def print_tables(result: dict) -> None:
         table(result["ingest"], ["launches", "input_mb_gzip", "ingest_s", "ingest_launches_per_s", "ingest_mb_per_s",
                                  "ingest_peak_rss_mb", "reingest_unchanged_s", "ceiling_launches_per_s", "per_item_launches_per_s",
                                  "per_item_peak_rss_mb", "speedup_vs_per_item", "warehouse_mb"])  # fmt: skip
+    if "jobs" in result:
+        print("\nJobs after the launch ingest (largest size)")
+        table(result["jobs"], ["job", "launches", "seconds", "peak_rss_mb"])
     if "queries" in result:
         print("\nNamed queries (largest size; ms)")
         table(result["queries"], ["query", "p50_ms", "p95_ms", "pandas_p50_ms", "speedup_vs_pandas"])
