@@ -119,7 +119,10 @@ def add_cost_rows(data_dir: Path, rows: int) -> None:
                        'consumer' AS tag_key, CASE WHEN i % 9 = 0 THEN NULL ELSE 'consumer-' || (i % 9) END AS consumer,
                        CAST(random() * 100 AS DECIMAL(18,6)) AS unblended_cost, CAST(random() * 100 AS DECIMAL(18,6)) AS amortized_cost,
                        CAST(random() * 95 AS DECIMAL(18,6)) AS net_amortized_cost, random() * 10 AS usage_quantity, 'USD' AS currency,
-                       false AS estimated, 'bench' AS source, 'bench' AS ingest_run_id
+                       false AS estimated, 'bench' AS source, 'bench' AS ingest_run_id,
+                       CAST(random() * 100 AS DECIMAL(18,6)) AS billed_cost, CAST(random() * 95 AS DECIMAL(18,6)) AS effective_cost,
+                       NULL AS list_cost, 'Usage' AS charge_category, NULL AS resource_id, NULL AS tags,
+                       NULL AS split_parent_resource_id, NULL AS split_cost, NULL AS split_unused_cost, 'AWS' AS provider
                 FROM range({rows}) t(i), LATERAL (SELECT DATE '{END_DATE}' - CAST(i % 730 AS INTEGER) AS d)""",
         )
         w.commit()

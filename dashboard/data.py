@@ -91,15 +91,21 @@ def _fetch(
             handle.close()
 
 
+def current_version() -> str:
+    """The token that changes when the data does: the warehouse version, or a 10-minute window on Athena."""
+    settings = load_settings()
+    if settings.athena.engine == "athena":
+        return f"athena-{int(time.time()) // ATHENA_REFRESH_SECONDS}"
+    return warehouse_version(str(settings.data_dir.resolve()))
+
+
 def fetch(name: str, filters: Filters | None = None, **kwargs) -> pd.DataFrame:
     """The result of a named query for the current warehouse version; errors stop the page with a message."""
     try:
         settings = load_settings()
         directory = str(settings.data_dir.resolve())
-        if settings.athena.engine == "athena":
-            version = f"athena-{int(time.time()) // ATHENA_REFRESH_SECONDS}"
-            return _fetch(name, directory, version, filters, tuple(sorted(kwargs.items())), settings.athena)
-        return _fetch(name, directory, warehouse_version(directory), filters, tuple(sorted(kwargs.items())))
+        athena = settings.athena if settings.athena.engine == "athena" else None
+        return _fetch(name, directory, current_version(), filters, tuple(sorted(kwargs.items())), athena)
     except LedgerError as exc:
         st.error(str(exc))
         st.stop()
@@ -107,3 +113,17 @@ def fetch(name: str, filters: Filters | None = None, **kwargs) -> pd.DataFrame:
 
 def filter_options() -> FilterOptions:
     return fetch("filter_options")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _estimator(version: str, filters: Filters):
+    from estimates.estimator import Estimator, EstimatorSettings
+
+    # The estimator weighs only the most recent launches of a group; twice that margin covers failures.
+    history = fetch("estimate_history", filters, recent_per_group=2 * EstimatorSettings().max_launches_per_group)
+    return history, Estimator(history)
+
+
+def estimator(filters: Filters):
+    """(history, Estimator) for the selection, fitted once per warehouse version."""
+    return _estimator(current_version(), filters)

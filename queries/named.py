@@ -116,9 +116,15 @@ def pending_prices(con: Connection, filters: Filters, limit: int = 20) -> pd.Dat
     return run(con, "pending_prices", {**filters.params(), "limit": limit})
 
 
-def estimate_history(con: Connection, filters: Filters) -> pd.DataFrame:
-    """Ended launches in scope (COMPLETE and FAILED), with what the estimator learns from: sizes, family, cost, hours."""
-    return run(con, "estimate_history", filters.params())
+ALL_LAUNCHES = 2**62
+
+
+def estimate_history(con: Connection, filters: Filters, recent_per_group: int = ALL_LAUNCHES) -> pd.DataFrame:
+    """Ended launches in scope (COMPLETE and FAILED), with what the estimator learns from: sizes, family, cost, hours.
+
+    ``recent_per_group`` keeps only the most recent of each workflow type x platform.
+    """
+    return run(con, "estimate_history", {**filters.params(), "recent_per_group": recent_per_group})
 
 
 def monthly_billed_spend(con: Connection, filters: Filters) -> pd.DataFrame:

@@ -108,3 +108,17 @@ def select_launches(launches_csv):
 def fresh_data_dir(tmp_path) -> Path:
     """A private copy of the fixture warehouse, for tests that write to it (e.g. a second ingest)."""
     return load_fixture_warehouse(tmp_path / "data")
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Fake credentials and region so nothing can reach a real account."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("LAUNCH_LEDGER_CONFIG", raising=False)

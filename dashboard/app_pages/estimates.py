@@ -2,30 +2,22 @@
 
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, frame
 from dashboard.formatting import count, hours, money, percent
 from estimates import plan as planning
 from estimates import views
-from estimates.estimator import Estimator, LaunchSpec
+from estimates.estimator import LaunchSpec
 from estimates.forecast import forecast_backtest
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def learnt(fingerprint: int, _history: pd.DataFrame) -> Estimator:
-    return Estimator(_history)
-
 
 scope = frame.scope()
 st.title("Estimates")
 frame.require_launches(scope)
 filters = replace(scope.filters, statuses=())  # learns from completed and failed launches, whatever the status filter
-history = data.fetch("estimate_history", filters)
+history, estimator = data.estimator(filters)
 frame.require_rows(len(history))
 currency = scope.currency
-estimator = learnt(int(pd.util.hash_pandas_object(history.astype(str)).sum()), history)
 st.caption(scope.money_caption("estimates learn from the ended launches in this selection; the status filter does not apply"))
 enough, groups = views.groups_with_history(estimator)
 learn, groups_with, fails = st.columns(3)

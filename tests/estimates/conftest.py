@@ -19,15 +19,3 @@ def demo_data_dir(tmp_path_factory) -> Path:
 def demo_history(demo_data_dir) -> pd.DataFrame:
     return read_history(demo_data_dir)
 
-
-@pytest.fixture
-def aws_env(monkeypatch):
-    """Fake credentials and region so nothing can reach a real account."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("LAUNCH_LEDGER_CONFIG", raising=False)

@@ -6,19 +6,6 @@ import pytest
 ITEMS = Path(__file__).parents[1] / "fixtures" / "items" / "launches.jsonl"
 
 
-@pytest.fixture
-def aws_env(monkeypatch):
-    """Fake credentials and region so nothing can reach a real account."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("LAUNCH_LEDGER_CONFIG", raising=False)
-
 
 @pytest.fixture
 def fixture_items() -> list[dict]:

@@ -35,16 +35,6 @@ def product(region: str, unit: str, price: str, **attributes) -> str:
     return json.dumps(entry)
 
 
-@pytest.fixture
-def creds(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
 
 @pytest.fixture
 def warehouse(tmp_path) -> Settings:
@@ -63,7 +53,7 @@ def test_offline_loads_the_snapshot_once(warehouse):
     assert runs == [("prices", "succeeded")] * 2
 
 
-def test_prices_fetches_what_the_launches_need_once(warehouse, creds):
+def test_prices_fetches_what_the_launches_need_once(warehouse, aws_env):
     pricing = boto3.client("pricing", region_name="us-east-1")
     ec2 = boto3.client("ec2", region_name="us-east-1")
     # What the fixture launches used, in the order the job asks (region, kind, type):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import boto3
 import botocore
-import pytest
 from botocore.stub import Stubber
 
 from pricing import pricelist
@@ -24,16 +23,6 @@ def example(service_dir: str, operation: str) -> dict:
     raise LookupError(operation)
 
 
-@pytest.fixture
-def creds(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
 
 def test_get_products_example_parses_to_its_price():
     output = example("pricing", "GetProducts")["output"]
@@ -48,7 +37,7 @@ def test_get_products_example_parses_to_its_price():
     assert row["source"] == "price-list-api" and row["purchase_option"] == "On-Demand"
 
 
-def test_fetch_list_prices_follows_next_token_through_a_stubbed_client(creds):
+def test_fetch_list_prices_follows_next_token_through_a_stubbed_client(aws_env):
     ex = example("pricing", "GetProducts")
     client = boto3.client("pricing", region_name="us-east-1")
     service, filters = pricelist.product_filters("volume", "io1", "ca-central-1")
@@ -101,7 +90,7 @@ def test_spot_price_history_example_parses_one_row_per_zone_and_time():
     assert {r["purchase_option"] for r in rows} == {"Spot"}
 
 
-def test_fetch_spot_history_through_a_stubbed_ec2_client(creds):
+def test_fetch_spot_history_through_a_stubbed_ec2_client(aws_env):
     ex = example("ec2", "DescribeSpotPriceHistory")
     client = boto3.client("ec2", region_name="us-west-1")
     start, end = datetime(2014, 1, 6, 7, 8, 9), datetime(2014, 1, 6, 8, 9, 10)
