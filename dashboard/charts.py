@@ -203,3 +203,17 @@ def spend_forecast(history: pd.DataFrame, table: pd.DataFrame, consumer: str, cu
                         error_y=dict(type="data", symmetric=False, array=plus, arrayminus=minus))  # fmt: skip
     fig.update_layout(title=f"Spend forecast: {consumer}", yaxis_title=f"{currency} per month", xaxis_type="category", **LAYOUT)
     return fig
+
+
+def computed_vs_billed_bars(lines: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Per month: what the pricing engine computed beside what Cost Explorer billed (consumers' tagged lines)."""
+    frame = pd.DataFrame(
+        {"month": list(lines["month"]), "computed": as_float(lines["computed_cost"]), "billed": as_float(lines["billed_cost"])}
+    )
+    monthly = frame.groupby("month", as_index=False)[["computed", "billed"]].sum(min_count=1).sort_values("month")
+    x = [m.strftime("%Y-%m") if hasattr(m, "strftime") else str(m) for m in monthly["month"]]
+    fig = go.Figure()
+    fig.add_bar(name="computed (list and Spot prices)", x=x, y=monthly["computed"].tolist(), marker_color="#2680c2")
+    fig.add_bar(name="billed (Cost Explorer)", x=x, y=monthly["billed"].tolist(), marker_color="#f0b429")
+    fig.update_layout(title="Computed and billed cost by month", barmode="group", yaxis_title=currency, xaxis_type="category", **LAYOUT)
+    return fig

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from dashboard import data, frame
+from dashboard import charts, data, frame
 from dashboard.formatting import count, money
 from ingest.config import load_settings
 from pricing.reconcile import KNOWN_REASONS, UNTAGGED, flag
@@ -49,6 +49,7 @@ c4.metric(
     help=f"|variance| above {threshold:g}% ([pricing] variance_threshold_percent).",
 )
 c5.metric("Untagged spend", money(untagged, currency), help="Billed without a consumer tag (all services).")
+st.plotly_chart(charts.computed_vs_billed_bars(tagged, currency), key="reconciliation_chart")
 
 shown = lines[
     [

@@ -29,6 +29,7 @@ PAGES = {  # url path: (title, has charts)
     "platforms": ("Platforms", True),
     "trends": ("Trends", True),
     "estimates": ("Estimates", True),
+    "reconciliation": ("Reconciliation", True),
     "data_health": ("Data health", False),
 }
 
@@ -98,6 +99,19 @@ def _open(page, server, path, wait_for='[data-testid="stMainBlockContainer"] h1'
     )  # the run has finished
 
 
+def _settled(page, quiet_ms: int = 1500):
+    """Wait until the script has not been running for ``quiet_ms`` (a page may rerun once after load)."""
+    page.wait_for_function(
+        """(quiet) => {
+            const running = !!document.querySelector('[data-testid="stStatusWidget"]');
+            const now = Date.now();
+            if (running || window.__llBusySince === undefined) { window.__llBusySince = now; }
+            return !running && now - window.__llBusySince >= quiet;
+        }""",
+        arg=quiet_ms, timeout=60_000, polling=250,
+    )
+
+
 METRIC = '[data-testid="stMetricValue"]'
 
 
@@ -108,6 +122,7 @@ def test_every_page_renders_its_charts(page, server, path):
     assert page.locator("h1").first.inner_text().strip() == title
     if has_charts:
         page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg', timeout=30_000)
+    _settled(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"))
@@ -139,3 +154,8 @@ def test_data_health_lists_the_quarantined_reasons(page, server):
     page.wait_for_selector("text=Quarantine", timeout=10_000)
     body = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
     assert "Ingest runs" in body or "ingest runs" in body.lower()
+
+
+def test_every_router_page_is_opened_here():
+    pages = {p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py")}
+    assert pages == {path or "overview" for path in PAGES}

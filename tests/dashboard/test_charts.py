@@ -82,3 +82,24 @@ def test_colors_are_stable_whatever_subset_is_drawn():
     everyone = charts.color_map(["b", "a", "c"])
     assert everyone == charts.color_map(["c", "b", "a"])
     assert len(set(everyone.values())) == 3
+
+
+def test_computed_vs_billed_bars_sum_each_month():
+    from datetime import date
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from dashboard.charts import computed_vs_billed_bars
+
+    lines = pd.DataFrame(
+        {
+            "month": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 2, 1)],
+            "computed_cost": [Decimal("10.50"), Decimal("4.50"), None],
+            "billed_cost": [Decimal("12"), Decimal("3"), Decimal("7.25")],
+        }
+    )
+    fig = computed_vs_billed_bars(lines)
+    computed, billed = fig.data
+    assert list(computed.x) == ["2025-01", "2025-02"] and computed.y[0] == 15.0
+    assert list(billed.y) == [15.0, 7.25]
