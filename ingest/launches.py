@@ -151,7 +151,7 @@ def _resources_sql() -> str:
 
 
 _VALIDATED_SQL = """
-SELECT p.*,
+SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts),
     coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) AS launched_at,
     coalesce(complete_ts, failed_ts) AS ended_at,
     CASE
