@@ -150,17 +150,11 @@ def _run(args) -> int:
             raise LedgerError("--segments must be at least 1")
         jobs.ingest_dynamodb(replace(settings, dynamodb=ddb), full=args.full)
     elif args.command == "dynamodb-export":
-        jobs.ingest_dynamodb_export(settings, args.location, _session(args.profile, args.region, args.endpoint_url), full=args.full)
+        jobs.ingest_dynamodb_export(settings, args.location, _session(args.profile, args.region), full=args.full)
     elif args.command == "cost-explorer":
-        cfg = settings.cost_explorer
-        cfg = replace(
-            cfg,
-            trailing_days=args.trailing_days if args.trailing_days is not None else cfg.trailing_days,
-            tag_key=args.tag_key or cfg.tag_key,
-            profile=args.profile or cfg.profile,
-            region=args.region or cfg.region,
-            endpoint_url=args.endpoint_url or cfg.endpoint_url,
-        )
+        cfg = _cost_explorer_settings(settings, args)
+        if args.trailing_days is not None:
+            cfg = replace(cfg, trailing_days=args.trailing_days)
         if args.start and args.end and args.start >= args.end:
             raise LedgerError(f"--start {args.start} must be before --end {args.end}")
         jobs.ingest_cost_explorer(replace(settings, cost_explorer=cfg), args.start, args.end, args.responses)
@@ -178,7 +172,7 @@ def _run(args) -> int:
         prices.price_launches(settings)
     elif args.command == "prices":
         pricing = replace(settings.pricing, profile=args.profile or settings.pricing.profile)
-        prices.fetch_prices(replace(settings, pricing=pricing), offline=args.offline, session=_session(args.profile, args.region, None))
+        prices.fetch_prices(replace(settings, pricing=pricing), offline=args.offline, session=_session(args.profile, args.region))
     elif args.command == "price-launches":
         prices.price_launches(settings)
     elif args.command == "backtest":
@@ -190,19 +184,12 @@ def _run(args) -> int:
     elif args.command == "forecast":
         from ingest.estimate_jobs import pull_forecasts
 
-        cfg = settings.cost_explorer
-        cfg = replace(
-            cfg,
-            tag_key=args.tag_key or cfg.tag_key,
-            profile=args.profile or cfg.profile,
-            region=args.region or cfg.region,
-            endpoint_url=args.endpoint_url or cfg.endpoint_url,
-        )
+        cfg = _cost_explorer_settings(settings, args)
         pull_forecasts(replace(settings, cost_explorer=cfg), metric=args.metric.upper(), months=args.months, consumers=args.consumer)
     elif args.command in ("focus", "cur"):
-        from ingest.billing_exports import ingest_export, s3_session
+        from ingest.billing_exports import ingest_export
 
-        session = s3_session(args.profile, args.region)
+        session = _session(args.profile, args.region)
         ingest_export(settings, args.command, args.location, args.month, args.tag_key, session, args.endpoint_url)
     elif args.command == "close-month":
         from allocation.closing import close_month
@@ -212,7 +199,20 @@ def _run(args) -> int:
     return 0
 
 
-def _session(profile: str | None, region: str | None, endpoint_url: str | None):
+def _cost_explorer_settings(settings, args):
+    """The [cost_explorer] settings with the command line's tag key, profile, region and endpoint on top."""
+    cfg = settings.cost_explorer
+    return replace(
+        cfg,
+        tag_key=args.tag_key or cfg.tag_key,
+        profile=args.profile or cfg.profile,
+        region=args.region or cfg.region,
+        endpoint_url=args.endpoint_url or cfg.endpoint_url,
+    )
+
+
+def _session(profile: str | None, region: str | None):
+    """A boto3 session for --profile/--region, or None for the default credential chain."""
     if not (profile or region):
         return None
     import boto3

@@ -25,7 +25,6 @@ unblended = billed, amortized = net amortized = effective.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -404,8 +403,3 @@ def ingest_export(
     print_summary(run)
     return run
 
-
-def s3_session(profile: str | None, region: str | None) -> boto3.Session | None:
-    if not (profile or region):
-        return None
-    return boto3.Session(profile_name=profile, region_name=region or os.environ.get("AWS_DEFAULT_REGION"))
