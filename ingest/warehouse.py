@@ -27,8 +27,6 @@ import duckdb
 from ingest.errors import WarehouseError
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
-TABLES = ("launches", "launch_resources", "costs_daily", "ingest_runs", "quarantine", "closed_statements", "prices", "launch_costs",
-          "backtest_results", "cost_forecasts")
 # Each table is split into partitions (expressions over the rows aliased r); a write replaces whole partitions.
 PARTITION_KEYS = {
     "launches": "strftime(r.launch_month, '%Y-%m')",
@@ -42,6 +40,7 @@ PARTITION_KEYS = {
     "backtest_results": "r.run_id",
     "cost_forecasts": "r.ingest_run_id",
 }
+TABLES = tuple(PARTITION_KEYS)  # every table of schema.sql (a test keeps the two in step)
 MANIFEST = "manifest.json"
 PREVIOUS_MANIFEST = "manifest.prev.json"
 CATALOG = "warehouse.duckdb"

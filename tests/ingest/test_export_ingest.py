@@ -144,3 +144,9 @@ def test_unknown_config_setting_is_reported(tmp_path, items_file, capsys):
     config.write_text('[dynamodb.attributes]\ncustomer = "team"\n')
     assert main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path), "--config", str(config)]) == 1
     assert "unknown setting dynamodb.attributes.customer" in capsys.readouterr().err
+
+
+def test_every_schema_table_has_a_partition_key():
+    from ingest.warehouse import TABLES, schema_columns
+
+    assert set(TABLES) == set(schema_columns())
