@@ -347,14 +347,14 @@ def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], typ: str, sou
             try:
                 con.execute(insert, {"paths": [str(path)], "source": source})
             except duckdb.Error:
-                _read_damaged_file(con, path, insert, source, stage_dir, f"{n:05d}-{k}", result)
+                _read_damaged_file(con, path, insert, spec, source, stage_dir, f"{n:05d}-{k}", result)
     return con.execute("SELECT count(*) FROM items").fetchone()[0]
 
 
-def _read_damaged_file(con, path: Path, insert: str, source: str | None, stage_dir: Path, tag: str, result: StageResult) -> None:
+def _read_damaged_file(con, path: Path, insert: str, spec: str, source: str | None, stage_dir: Path, tag: str,
+                       result: StageResult) -> None:  # fmt: skip
     """A malformed line spoils DuckDB's bulk read: sort this file's lines, good from bad, in Python,
     quarantine the bad ones with their line number, and load the rest."""
-    spec = insert.split("read_json($paths, ", 1)[1].rstrip(")")
     clean = stage_dir / f"{tag}-clean.json"
     label = source or str(path)
     bad = []
