@@ -51,7 +51,10 @@ def item_type(attrs: ItemAttributes) -> str:
         f"STRUCT(M STRUCT(instance_type {_SCALAR}, purchase_option {_SCALAR}, count {_SCALAR}, "
         f"availability_zone {_SCALAR}, {_WHEN}))"
     )
-    volume = f"STRUCT(M STRUCT(volume_type {_SCALAR}, size_gb {_SCALAR}, count {_SCALAR}, {_WHEN}))"
+    volume = (
+        f"STRUCT(M STRUCT(volume_type {_SCALAR}, size_gb {_SCALAR}, count {_SCALAR}, iops {_SCALAR}, "
+        f"throughput {_SCALAR}, {_WHEN}))"
+    )
     filesystem = f"STRUCT(M STRUCT(file_system_id {_SCALAR}, deployment_type {_SCALAR}, capacity_gb {_SCALAR}, {_WHEN}))"
     cluster = f"STRUCT(M STRUCT(cluster_name {_SCALAR}, {_WHEN}))"
     resources = (
@@ -118,7 +121,7 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
 def _resources_sql() -> str:
     """One row per consumed resource of each parsed launch (relation ``parsed``)."""
     return """
-    SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb,
+    SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb, iops, throughput_mibps,
            availability_zone, resource_id, started_at, ended_at, start_text, end_text,
            row_number() OVER (PARTITION BY rn ORDER BY kind_order, idx) AS resource_index
     FROM (
@@ -127,23 +130,25 @@ def _resources_sql() -> str:
                nullif(split_part(ll_text(i.M.instance_type), '.', 2), '') AS size,
                ll_purchase(ll_text(i.M.purchase_option)) AS purchase_option,
                coalesce(TRY_CAST(ll_num(i.M.count) AS INTEGER), 1) AS count, NULL::DOUBLE AS size_gb,
+               NULL::INTEGER AS iops, NULL::INTEGER AS throughput_mibps,
                ll_text(i.M.availability_zone) AS availability_zone, NULL AS resource_id,
                ll_ts(i.M."start") AS started_at, ll_ts(i.M."end") AS ended_at,
                ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, 1 AS kind_order, i_idx AS idx
         FROM (SELECT launch_id, rn, unnest(instances) AS i, generate_subscripts(instances, 1) AS i_idx FROM parsed) p
         UNION ALL
         SELECT p.launch_id, p.rn, 'volume', ll_text(v.M.volume_type), ll_text(v.M.volume_type), NULL, NULL,
-               coalesce(TRY_CAST(ll_num(v.M.count) AS INTEGER), 1), ll_num(v.M.size_gb), NULL, NULL,
+               coalesce(TRY_CAST(ll_num(v.M.count) AS INTEGER), 1), ll_num(v.M.size_gb),
+               TRY_CAST(ll_num(v.M.iops) AS INTEGER), TRY_CAST(ll_num(v.M.throughput) AS INTEGER), NULL, NULL,
                ll_ts(v.M."start"), ll_ts(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), 2, v_idx
         FROM (SELECT launch_id, rn, unnest(volumes) AS v, generate_subscripts(volumes, 1) AS v_idx FROM parsed) p
         UNION ALL
         SELECT launch_id, rn, 'filesystem', ll_text(filesystem.deployment_type), 'fsx-lustre', NULL, NULL, 1,
-               ll_num(filesystem.capacity_gb), NULL, ll_text(filesystem.file_system_id),
+               ll_num(filesystem.capacity_gb), NULL, NULL, NULL, ll_text(filesystem.file_system_id),
                ll_ts(filesystem."start"), ll_ts(filesystem."end"), ll_text(filesystem."start"),
                ll_text(filesystem."end"), 3, 1
         FROM parsed WHERE filesystem IS NOT NULL
         UNION ALL
-        SELECT launch_id, rn, 'cluster', 'eks', 'eks', NULL, NULL, 1, NULL, NULL, ll_text(cluster.cluster_name),
+        SELECT launch_id, rn, 'cluster', 'eks', 'eks', NULL, NULL, 1, NULL, NULL, NULL, NULL, ll_text(cluster.cluster_name),
                ll_ts(cluster."start"), ll_ts(cluster."end"), ll_text(cluster."start"), ll_text(cluster."end"), 4, 1
         FROM parsed WHERE cluster IS NOT NULL
     )
@@ -194,10 +199,10 @@ LEFT JOIN (
 """
 
 # What of a launch's resources goes into the launch's fingerprint.
-_RESOURCE_CONTENT = ", ".join(
-    c
-    for c in ("kind", "resource_type", "purchase_option", "count", "size_gb", "availability_zone", "resource_id", "started_at", "ended_at")
-)
+_RESOURCE_CONTENT = ", ".join((
+    "kind", "resource_type", "purchase_option", "count", "size_gb", "iops", "throughput_mibps",
+    "availability_zone", "resource_id", "started_at", "ended_at",
+))  # fmt: skip
 
 _LAUNCH_ROWS_SQL = """
 SELECT
@@ -302,7 +307,7 @@ def stage_items(
         con.execute(
             f"""COPY (
                 SELECT r.launch_id, r.resource_index, r.kind, r.resource_type, r.family, r.size, r.purchase_option,
-                       r.count, r.size_gb, r.availability_zone, r.resource_id, r.started_at, r.ended_at, r.hours,
+                       r.count, r.size_gb, r.iops, r.throughput_mibps, r.availability_zone, r.resource_id, r.started_at, r.ended_at, r.hours,
                        NULL AS unit_price, NULL AS cost, date_trunc('month', v.launched_at)::DATE AS launch_month,
                        $run_id AS ingest_run_id
                 FROM resource_rows r JOIN validated v USING (rn)

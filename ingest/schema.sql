@@ -50,6 +50,8 @@ CREATE TABLE launch_resources (
     purchase_option      VARCHAR,        -- Spot, On-Demand or Reserved (instances only)
     count                INTEGER,        -- how many identical resources
     size_gb              DOUBLE,         -- provisioned GB per volume or file system
+    iops                 INTEGER,        -- provisioned IOPS per volume (gp3, io2), when the item says
+    throughput_mibps     INTEGER,        -- provisioned throughput per gp3 volume in MiB/s, when the item says
     availability_zone    VARCHAR,        -- where it ran, when known
     resource_id          VARCHAR,        -- file system id or cluster name, when known
     started_at           TIMESTAMP,      -- when the resource started serving the launch, UTC

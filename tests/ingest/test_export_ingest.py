@@ -95,6 +95,29 @@ def test_updated_item_replaces_its_row(tmp_path, items_file, fixture_items):
     assert _rows(tmp_path, "SELECT count(*) FROM launch_resources WHERE launch_id = 'wl-a3'") == [(1,)]
 
 
+def test_provisioned_iops_and_throughput_are_read_from_volumes(tmp_path, items_file, fixture_items):
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
+    item = dict(fixture_items[2])  # wl-a3, re-sent with two provisioned volumes
+    start, end = {"S": "2026-10-01T10:00:00Z"}, {"S": "2026-10-01T12:00:00Z"}
+    item["resources"] = {"M": {"volumes": {"L": [
+        {"M": {"volume_type": {"S": "gp3"}, "size_gb": {"N": "500"}, "count": {"N": "2"},
+               "iops": {"N": "6000"}, "throughput": {"N": "250"}, "start": start, "end": end}},
+        {"M": {"volume_type": {"S": "io2"}, "size_gb": {"N": "100"}, "iops": {"N": "16000"},
+               "start": start, "end": end}},
+    ]}}}  # fmt: skip
+    update = tmp_path / "update.json.gz"
+    with gzip.open(update, "wt") as fh:
+        fh.write(json.dumps({"Item": item}) + "\n")
+    main(["dynamodb-export", str(update), "--data-dir", str(tmp_path)])
+    rows = _rows(tmp_path, "SELECT resource_type, count, size_gb, iops, throughput_mibps FROM launch_resources "
+                           "WHERE launch_id = 'wl-a3' ORDER BY resource_index")
+    assert rows == [("gp3", 2, 500.0, 6000, 250), ("io2", 1, 100.0, 16000, None)]
+    # volumes that do not say (the fixture's wl-a1 gp3) keep NULL: the free gp3 baseline applies
+    assert _rows(tmp_path, "SELECT iops, throughput_mibps FROM launch_resources WHERE launch_id = 'wl-a1' AND kind = 'volume'") == [
+        (None, None)
+    ]
+
+
 def test_malformed_lines_are_quarantined_and_the_rest_loads(tmp_path, items_file):
     broken = tmp_path / "broken.json"
     lines = items_file.read_text().splitlines()
