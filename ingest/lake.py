@@ -1,15 +1,20 @@
 """Publish the warehouse to S3 with a Glue catalog, so Athena can run the same named queries.
 
-The lake holds ``<lake_path><table>/month=<partition>/*.parquet``, the local partitions, one Glue table per
-warehouse table (same name, same columns, types from ``schema.sql``: DECIMAL stays DECIMAL) and the
-partition column ``month`` (``YYYY-MM`` for launches, launch_resources and costs_daily; the run id for
-ingest_runs and quarantine).
+The lake holds ``<lake_path><table>/<column>=<value>/*.parquet``: one Glue table per warehouse table
+(same name, same columns, types from ``schema.sql``: DECIMAL stays DECIMAL), partitioned by the column
+the warehouse partitions it by (``ingest.warehouse.PARTITION_KEYS``). That column is the one the named
+queries filter on, so Athena reads only the partitions a query's filter selects: ``launches``,
+``launch_resources`` and ``launch_costs`` by ``launch_month`` (a Glue ``date``, ``2025-02-01``),
+``costs_daily`` by ``usage_month``, ``closed_statements`` by ``statement_month``, the run tables by their
+run id and ``prices`` by service. A partition column lives in the S3 path, not in the files.
 
 Only partitions whose live files changed since the last publish are uploaded: ``lake-published.json``
-beside the manifest records, per table and partition, the file list last published. A partition is
+beside the manifest records, per table and local partition, the file list last published. A partition is
 read and uploaded on its own (never a whole table in memory) with ``mode="overwrite_partitions"``,
 so a partition an ingest rewrote replaces its old objects, and the record advances after each one:
-a publish that dies half way resumes where it stopped. Partitions an ingest dropped are deleted.
+a publish that dies half way resumes where it stopped. Partitions an ingest dropped are deleted. A Glue
+table partitioned another way (an older lake, partitioned by ``month``) is dropped with its objects and
+published again.
 """
 
 from __future__ import annotations
@@ -30,7 +35,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest.config import AthenaSettings, Settings
 from ingest.errors import WarehouseError
-from ingest.warehouse import SCHEMA_FILE, TABLES, _atomic_write, files_sql, read_manifest, schema_columns, warehouse_dir
+from ingest.warehouse import (
+    PARTITION_KEYS,
+    SCHEMA_FILE,
+    TABLES,
+    _atomic_write,
+    files_sql,
+    read_manifest,
+    schema_columns,
+    warehouse_dir,
+)
 
 # awswrangler's own errors share no base class: every exception class of awswrangler.exceptions.
 WRANGLER_ERRORS = tuple(
@@ -39,7 +53,6 @@ WRANGLER_ERRORS = tuple(
     if isinstance(c, type) and issubclass(c, Exception) and c.__module__ == wr.exceptions.__name__
 )
 RECORD = "lake-published.json"
-PARTITION_COLUMN = "month"
 
 _SIMPLE_TYPES = {
     "VARCHAR": "string",
@@ -51,18 +64,10 @@ _SIMPLE_TYPES = {
     "BOOLEAN": "boolean",
 }
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
-PARTITION_COMMENT = {
-    "launches": "partition: launch_month as YYYY-MM",
-    "launch_resources": "partition: launch_month as YYYY-MM",
-    "costs_daily": "partition: usage_month as YYYY-MM",
-    "ingest_runs": "partition: the run id",
-    "quarantine": "partition: the run id of the ingest that rejected the records",
-    "closed_statements": "partition: statement_month as YYYY-MM",
-    "prices": "partition: the Price List service code",
-    "launch_costs": "partition: launch_month as YYYY-MM",
-    "backtest_results": "partition: the backtest run id",
-    "cost_forecasts": "partition: the forecast run id",
-}
+# The warehouse's partition expressions this module knows: the column itself, or a DATE column's YYYY-MM.
+_KEY_COLUMN = re.compile(r"r\.(\w+)")
+_MONTH_KEY = re.compile(r"strftime\((?:CAST\()?r\.(\w+)(?: AS DATE\))?, '%Y-%m'\)")
+_MONTH = re.compile(r"\d{4}-\d{2}")
 _TABLE_LINE = re.compile(r"^CREATE TABLE (\w+)")
 _COLUMN_LINE = re.compile(r"^\s+(\w+)\s+[A-Z][A-Z0-9(), ]*?,?\s*--(.*)$")
 # Nullable integers stay integers in pandas (the default turns an INTEGER column with NULLs into floats).
@@ -86,6 +91,38 @@ def glue_columns(table: str) -> dict[str, str]:
     return {column: glue_type(dtype) for column, dtype in schema_columns()[table]}
 
 
+def partition_column(table: str) -> str:
+    """The column a lake table is partitioned by: the one the warehouse partitions it by."""
+    key = PARTITION_KEYS[table]
+    if (month := _MONTH_KEY.fullmatch(key)) and glue_columns(table)[month.group(1)] == "date":
+        return month.group(1)
+    if (column := _KEY_COLUMN.fullmatch(key)) and glue_columns(table)[column.group(1)] == "string":
+        return column.group(1)
+    raise WarehouseError(
+        f"the warehouse partitions {table} by {key}, which the lake cannot partition by yet: "
+        "teach partition_column and partition_value in ingest/lake.py"
+    )
+
+
+def partition_comment(table: str) -> str:
+    """The Glue comment of a table's partition column: its schema.sql comment and what filtering on it does."""
+    column = partition_column(table)
+    said = column_comments(table).get(column)
+    return f"{said}; the partition column: a filter on it limits the files Athena reads" if said else "the partition column"
+
+
+def partition_value(table: str, partition: str) -> str:
+    """The lake partition value of a local partition: ``2025-02`` of launches is ``2025-02-01``; a run id is itself."""
+    if glue_columns(table)[partition_column(table)] != "date":
+        return partition
+    if not _MONTH.fullmatch(partition):
+        raise WarehouseError(
+            f"the {table} partition {partition!r} is not a YYYY-MM month, so the lake has no {partition_column(table)} "
+            "to file it under: correct its rows (or the manifest) and run the ingest again"
+        )
+    return f"{partition}-01"
+
+
 def lake_session(athena: AthenaSettings, session: boto3.Session | None = None) -> boto3.Session:
     """``session`` if given, else one for the configured profile and region."""
     if session is not None:
@@ -100,11 +137,13 @@ class Published:
     uploaded: dict[str, list[str]] = field(default_factory=dict)
     removed: dict[str, list[str]] = field(default_factory=dict)
     unchanged: int = 0
+    relaid: list[str] = field(default_factory=list)  # tables found partitioned another way, published anew
 
     def summary(self, lake_path: str) -> str:
+        relaid = f" ({', '.join(self.relaid)} re-partitioned by their query column)" if self.relaid else ""
         return (
             f"lake: {sum(map(len, self.uploaded.values()))} partition(s) uploaded, "
-            f"{sum(map(len, self.removed.values()))} removed, {self.unchanged} unchanged in {lake_path}"
+            f"{sum(map(len, self.removed.values()))} removed, {self.unchanged} unchanged in {lake_path}{relaid}"
         )
 
 
@@ -136,11 +175,21 @@ def column_comments(table: str) -> dict[str, str]:
 
 
 def _read_partition(root: Path, table: str, files: list[str], partition: str) -> pd.DataFrame:
-    """One partition's rows as pandas: DECIMAL as Decimal, nullable integers as Int32/Int64."""
+    """One partition's rows as pandas: DECIMAL as Decimal, nullable integers as Int32/Int64.
+
+    Every row must hold the partition's value in the partition column (the lake keeps it in the path only).
+    """
     # Through DuckDB with the warehouse's own typed select: files older than a column read it as NULL.
     arrow = duckdb.connect().sql(files_sql(table, [str(root / f) for f in files])).to_arrow_table()
     frame = arrow.to_pandas(types_mapper=_INTEGERS.get)
-    frame[PARTITION_COLUMN] = partition
+    column, value = partition_column(table), partition_value(table, partition)
+    held = frame[column].map(lambda v: "NULL" if pd.isna(v) else str(v))
+    if not (held == value).all():
+        others = sorted(set(held) - {value})
+        raise WarehouseError(
+            f"the {table} partition {partition} holds rows with {column} {', '.join(others[:3])} "
+            f"besides {value}; the lake keeps one {column} per partition: correct those rows and run the ingest again"
+        )
     return frame
 
 
@@ -157,6 +206,12 @@ def aws_error_line(exc: BaseException, limit: int = 300) -> str:
         text = str(exc) or type(exc).__name__
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _partition_keys(session: boto3.Session, database: str, table: str) -> list[dict[str, str]]:
+    """The Glue table's partition keys as [{Name, Type}]."""
+    described = session.client("glue").get_table(DatabaseName=database, Name=table)["Table"]
+    return [{"Name": k["Name"], "Type": k["Type"]} for k in described.get("PartitionKeys", [])]
 
 
 def _fail(action: str, exc: Exception) -> WarehouseError:
@@ -200,18 +255,27 @@ def publish(
                 raise WarehouseError(f"there is no warehouse table {table!r}; the tables are: {', '.join(TABLES)}")
             path = f"{athena.lake_path}{table}/"
             columns = glue_columns(table)
+            column = partition_column(table)
+            keys = [{"Name": column, "Type": columns[column]}]
             live: dict[str, list[str]] = manifest["tables"][table]
             done: dict[str, list[str]] = record["tables"].setdefault(table, {})
-            if not wr.catalog.does_table_exist(athena.database, table, boto3_session=boto3_session):
+            exists = wr.catalog.does_table_exist(athena.database, table, boto3_session=boto3_session)
+            if exists and _partition_keys(boto3_session, athena.database, table) != keys:
+                # Partitioned another way (an older lake): drop its objects and Glue table, publish it whole.
+                wr.s3.delete_objects(path, boto3_session=boto3_session)
+                wr.catalog.delete_table_if_exists(database=athena.database, table=table, boto3_session=boto3_session)
+                result.relaid.append(table)
+                exists = False
+            if not exists:
                 done.clear()  # the Glue table is gone (or never was): upload every partition again
                 wr.catalog.create_parquet_table(
                     database=athena.database,
                     table=table,
                     path=path,
-                    columns_types=columns,
-                    partitions_types={PARTITION_COLUMN: "string"},
+                    columns_types={c: t for c, t in columns.items() if c != column},
+                    partitions_types={column: columns[column]},
                     description=f"Launch Ledger {table} (published from the local warehouse by the ingest)",
-                    columns_comments={**column_comments(table), PARTITION_COLUMN: PARTITION_COMMENT[table]},
+                    columns_comments={**column_comments(table), column: partition_comment(table)},
                     boto3_session=boto3_session,
                 )
             for partition in sorted(live):
@@ -226,8 +290,8 @@ def publish(
                     mode="overwrite_partitions",
                     database=athena.database,
                     table=table,
-                    partition_cols=[PARTITION_COLUMN],
-                    dtype={**columns, PARTITION_COLUMN: "string"},
+                    partition_cols=[column],
+                    dtype=columns,
                     compression="zstd",
                     boto3_session=boto3_session,
                 )
@@ -235,9 +299,10 @@ def publish(
                 result.uploaded.setdefault(table, []).append(partition)
                 save()
             for partition in sorted(set(done) - set(live)):
-                wr.s3.delete_objects(f"{path}{PARTITION_COLUMN}={partition}/", boto3_session=boto3_session)
+                value = partition_value(table, partition)
+                wr.s3.delete_objects(f"{path}{column}={value}/", boto3_session=boto3_session)
                 wr.catalog.delete_partitions(
-                    table=table, database=athena.database, partitions_values=[[partition]], boto3_session=boto3_session
+                    table=table, database=athena.database, partitions_values=[[value]], boto3_session=boto3_session
                 )
                 del done[partition]
                 result.removed.setdefault(table, []).append(partition)
