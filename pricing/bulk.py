@@ -1,12 +1,14 @@
 """The pricing rules of ``pricing.engine`` as one DuckDB statement, for the whole warehouse at once.
 
 Same arithmetic as the reference (integers: prices in 1e-10 USD, whole epoch seconds, one half-up
-rounding per resource line), so the two agree to the micro-dollar; ``tests/pricing/test_bulk.py``
+rounding per resource line), so the two agree to the micro-dollar; ``tests/pricing/test_pricing_bulk.py``
 checks that on a sample. Two step functions are integrated without range joins, so a million
 launches stay linear:
 
 * Spot: each (region, AZ, instance type) history gets a running integral F at its steps; the cost
   of [s, e) is F(e) - F(s), each found with an ASOF join (the step in force at that second).
+* EBS: GB-months plus IOPS-months and MiBps-months above the free baseline (gp3: 3,000 IOPS and
+  125 MiB/s; io2: none), all prorated by the second and rounded once per line.
 * EKS control plane: per cluster, a sweep over the start/end seconds of its launches counts who is
   active in each segment; each segment's fee / active launches is summed into a prefix, and a
   launch's share is prefix(end) - prefix(start), two equality joins.
@@ -21,7 +23,7 @@ from decimal import Decimal
 
 import duckdb
 
-from pricing.engine import HOURS_PER_MONTH, MIN_BILLED_SECONDS, Rules
+from pricing.engine import GP3_FREE_IOPS, GP3_FREE_THROUGHPUT_MIBPS, HOURS_PER_MONTH, MIN_BILLED_SECONDS, Rules
 
 FAR = 2**62  # seconds: "before every step" / "after every step"
 
@@ -46,6 +48,21 @@ _MONTH_DEN = 3600 * 10_000 * HOURS_PER_MONTH * 1000
 
 def _half_up(num: str, den: str) -> str:
     return f"((2 * ({num}) + ({den})) // (2 * ({den})))"
+
+
+# IOPS and MiB/s a volume pays for: above the gp3 free baseline, every io2 IOPS (none when not recorded).
+_PAID_IOPS = (
+    f"CAST(greatest(coalesce(r.iops, 0) - CASE WHEN r.resource_type = 'gp3' THEN {GP3_FREE_IOPS} ELSE 0 END, 0) AS HUGEINT)"
+)
+_PAID_MIBPS = (
+    "CAST(greatest(coalesce(r.throughput_mibps, 0)"
+    f" - CASE WHEN r.resource_type = 'gp3' THEN {GP3_FREE_THROUGHPUT_MIBPS} ELSE 0 END, 0) AS HUGEINT)"
+)
+# A storage line's price per month in (1e-10 USD) x thousandths: GB, IOPS and MiB/s (the latter two x 1000).
+_PER_MONTH = (
+    f"({_E10.format('lp.price')} * res.milli_gb + {_E10.format('coalesce(io.price, 0)')} * res.paid_iops * 1000"
+    f" + {_E10.format('coalesce(tp.price, 0)')} * res.paid_mibps * 1000)"
+)
 
 
 LAUNCH_COSTS_SQL = f"""
@@ -76,6 +93,7 @@ spot_keys AS (SELECT DISTINCT region, availability_zone, resource_type FROM spot
 res AS (
     SELECT r.launch_id, r.kind, r.resource_type, r.purchase_option, CAST(coalesce(r.count, 1) AS HUGEINT) AS n,
            CAST(round(coalesce(r.size_gb, 0) * 1000) AS HUGEINT) AS milli_gb, r.availability_zone,
+           {_PAID_IOPS} AS paid_iops, {_PAID_MIBPS} AS paid_mibps,
            l.region || '/' || coalesce(r.resource_id, '') AS cluster, l.region, l.compute_platform,
            epoch_us(r.started_at) // 1000000 AS s, epoch_us(r.ended_at) // 1000000 AS e
     FROM launch_resources r JOIN launches l ON l.launch_id = r.launch_id
@@ -114,12 +132,20 @@ inst_units AS (
         ON fe.region = i.region AND fe.availability_zone = i.availability_zone
         AND fe.resource_type = i.resource_type AND i.billed_end >= fe.from_s
 ),
-storage AS (
-    SELECT res.launch_id, res.kind, lp.price IS NOT NULL AS priced,
-           {_half_up(f"{_E10.format('lp.price')} * res.milli_gb * greatest(res.e - res.s, 0) * CASE WHEN res.kind = 'volume' THEN res.n ELSE 1 END", str(_MONTH_DEN))} AS micro
+storage AS (  -- per month in (1e-10 USD) x milli-units: GB, plus IOPS and MiB/s above the free baseline
+    SELECT res.launch_id, res.kind,
+           lp.price IS NOT NULL AND (res.paid_iops = 0 OR io.price IS NOT NULL) AND (res.paid_mibps = 0 OR tp.price IS NOT NULL)
+               AS priced,
+           {_half_up(f"{_PER_MONTH} * greatest(res.e - res.s, 0) * CASE WHEN res.kind = 'volume' THEN res.n ELSE 1 END", str(_MONTH_DEN))} AS micro
     FROM res
     LEFT JOIN list_prices lp
         ON lp.region = res.region AND lp.resource_kind = res.kind AND lp.resource_type = res.resource_type AND lp.charge = 'storage'
+    LEFT JOIN list_prices io
+        ON io.region = res.region AND io.resource_kind = 'volume' AND io.resource_type = res.resource_type AND io.charge = 'iops'
+        AND res.kind = 'volume'
+    LEFT JOIN list_prices tp
+        ON tp.region = res.region AND tp.resource_kind = 'volume' AND tp.resource_type = res.resource_type AND tp.charge = 'throughput'
+        AND res.kind = 'volume'
     WHERE res.kind IN ('volume', 'filesystem') AND res.s IS NOT NULL AND res.e IS NOT NULL
 ),
 cl AS (

@@ -239,6 +239,8 @@ class Resource:
     resource_id: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    iops: int | None = None  # provisioned IOPS per volume (gp3, io2)
+    throughput_mibps: int | None = None  # provisioned MiB/s per gp3 volume
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,31 @@ def instance_steps(resource: Resource, region: str | None, book: PriceBook, rule
     return None if od is None else flat(od)
 
 
+def _volume_line(r: Resource, region: str | None, book: PriceBook) -> Decimal | None:
+    """An EBS line; None when its storage price, or the price of IOPS/throughput it pays for, is unknown."""
+    storage = book.list_price(region, "volume", r.resource_type, "storage")
+    iops_price = book.list_price(region, "volume", r.resource_type, "iops")
+    tp_price = book.list_price(region, "volume", r.resource_type, "throughput")
+    free_iops = GP3_FREE_IOPS if r.resource_type == "gp3" else 0
+    free_tp = GP3_FREE_THROUGHPUT_MIBPS if r.resource_type == "gp3" else 0
+    pays_iops = r.iops is not None and r.iops > free_iops
+    pays_tp = r.throughput_mibps is not None and r.throughput_mibps > free_tp
+    if storage is None or (pays_iops and iops_price is None) or (pays_tp and tp_price is None):
+        return None
+    return volume_cost(
+        r.started_at,
+        r.ended_at,
+        r.count,
+        r.size_gb or 0,
+        storage,
+        volume_type=r.resource_type,
+        iops=r.iops,
+        iops_month_price=iops_price or Decimal(0),
+        throughput_mibps=r.throughput_mibps,
+        throughput_month_price=tp_price or Decimal(0),
+    )
+
+
 def price_launches(
     launches: Iterable[Launch], resources: Iterable[Resource], book: PriceBook, rules: Rules
 ) -> dict[str, LaunchCost]:
@@ -351,14 +378,7 @@ def price_launches(
             steps = instance_steps(r, region, book, rules)
             add(r.launch_id, "instance", None if steps is None else instance_cost(r.started_at, r.ended_at, r.count, steps))
         elif r.kind == "volume":
-            price = book.list_price(region, "volume", r.resource_type, "storage")
-            add(
-                r.launch_id,
-                "volume",
-                None
-                if price is None
-                else volume_cost(r.started_at, r.ended_at, r.count, r.size_gb or 0, price, volume_type=r.resource_type),
-            )
+            add(r.launch_id, "volume", _volume_line(r, region, book))
         elif r.kind == "filesystem":
             price = book.list_price(region, "filesystem", r.resource_type, "storage")
             add(

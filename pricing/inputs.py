@@ -24,6 +24,11 @@ def _ts(value):
     return None if value is None else pd.Timestamp(value).to_pydatetime()
 
 
+def _int(value):
+    value = _none(value)
+    return None if value is None else int(value)
+
+
 def launches_from(frame: pd.DataFrame) -> list[Launch]:
     return [
         Launch(r["launch_id"], _none(r["region"]), _none(r["compute_platform"]), _ts(r["ended_at"]))
@@ -44,6 +49,8 @@ def resources_from(frame: pd.DataFrame) -> list[Resource]:
             resource_id=_none(r["resource_id"]),
             started_at=_ts(r["started_at"]),
             ended_at=_ts(r["ended_at"]),
+            iops=_int(r.get("iops")),
+            throughput_mibps=_int(r.get("throughput_mibps")),
         )
         for r in frame.to_dict("records")
     ]

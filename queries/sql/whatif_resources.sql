@@ -23,6 +23,8 @@ SELECT
     r.purchase_option,
     r.count,
     r.size_gb,
+    r.iops,
+    r.throughput_mibps,
     r.availability_zone,
     r.resource_id,
     r.started_at,

@@ -155,6 +155,31 @@ def test_a_launch_is_priced_part_by_part_and_the_parts_add_up():
     assert cost.unpriced_resources == 0
 
 
+def test_a_launch_pays_for_the_iops_and_throughput_its_volumes_provisioned():
+    book = PriceBook(
+        list_prices={
+            ("us-east-1", "volume", "gp3", "storage"): D("0.08"),
+            ("us-east-1", "volume", "gp3", "iops"): D("0.005"),
+            ("us-east-1", "volume", "gp3", "throughput"): D("0.04"),
+            ("us-east-1", "volume", "io2", "storage"): D("0.125"),
+            ("us-east-1", "volume", "io2", "iops"): D("0.065"),
+        }
+    )
+    launch = Launch("L1", "us-east-1", "Batch", h(73))
+    resources = [
+        # 2 x (500 x 0.08 + 3,000 x 0.005 + 125 x 0.04) / 10 = 2 x 60 / 10 = 12
+        Resource("L1", "volume", "gp3", None, 2, size_gb=500, started_at=h(0), ended_at=h(73), iops=6000, throughput_mibps=250),
+        # at the baseline: 500 x 0.08 / 10 = 4
+        Resource("L1", "volume", "gp3", None, 1, size_gb=500, started_at=h(0), ended_at=h(73), iops=3000, throughput_mibps=125),
+        # io2 pays every IOPS: (100 x 0.125 + 2,000 x 0.065) / 10 = 142.5 / 10 = 14.25
+        Resource("L1", "volume", "io2", None, 1, size_gb=100, started_at=h(0), ended_at=h(73), iops=2000),
+    ]
+    assert price_launches([launch], resources, book, Rules())["L1"].volume_cost == D("30.250000")
+    # IOPS above the baseline with no IOPS price held: the line is unpriced, not priced as storage only
+    del book.list_prices[("us-east-1", "volume", "gp3", "iops")]
+    assert price_launches([launch], resources, book, Rules())["L1"].unpriced_resources == 1
+
+
 def test_a_missing_price_leaves_the_launch_unpriced_not_zero():
     launch = Launch("L1", "us-east-1", "Batch", h(1))
     cost = price_launches(
