@@ -67,15 +67,37 @@ def complete_months(monthly: pd.DataFrame, first_day, last_day) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["month", "consumer", "spend"])
 
 
-def _log_rates(months: pd.DatetimeIndex, spend: np.ndarray) -> np.ndarray:
-    return np.log(np.maximum(spend / month_days(months), 1e-6))
-
-
 def _month_number(months: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(months.year * 12 + months.month, dtype=float)
 
 
-def shared_trend(series: dict[str, tuple[pd.DatetimeIndex, np.ndarray]], settings: ForecastSettings) -> float:
+@dataclass(frozen=True)
+class _Series:
+    """One consumer's complete months, sorted: month numbers (year x 12 + month), days in each, spend."""
+
+    number: np.ndarray
+    days: np.ndarray
+    spend: np.ndarray
+
+    @classmethod
+    def of(cls, months: pd.DatetimeIndex, spend: np.ndarray) -> _Series:
+        return cls(_month_number(months), month_days(months), np.asarray(spend, dtype=float))
+
+    def upto(self, number: float) -> _Series:
+        """The months up to and including month ``number``."""
+        n = int(self.number.searchsorted(number, side="right"))
+        return _Series(self.number[:n], self.days[:n], self.spend[:n])
+
+    def log_rates(self) -> np.ndarray:
+        return np.log(np.maximum(self.spend / self.days, 1e-6))
+
+    def at(self, numbers: np.ndarray) -> np.ndarray:
+        """Spend in the months ``numbers`` (NaN where the series has none)."""
+        i = np.minimum(self.number.searchsorted(numbers), len(self.number) - 1)
+        return np.where(self.number[i] == numbers, self.spend[i], np.nan)
+
+
+def shared_trend(series: dict[str, _Series], settings: ForecastSettings) -> float:
     """Theil-Sen slope of log spend per day, pooled over every consumer with enough months (per month).
 
     The median of the slopes between every pair of a consumer's last ``window`` months, over all
@@ -83,39 +105,38 @@ def shared_trend(series: dict[str, tuple[pd.DatetimeIndex, np.ndarray]], setting
     noise is extrapolated on its own.
     """
     slopes = []
-    for months, spend in series.values():
-        if len(spend) < settings.trend_months:
+    for one in series.values():
+        if len(one.spend) < settings.trend_months:
             continue
-        months, spend = months[-settings.window :], spend[-settings.window :]
-        rate, t = _log_rates(months, spend), _month_number(months)
+        last = _Series(one.number[-settings.window :], one.days[-settings.window :], one.spend[-settings.window :])
+        rate, t = last.log_rates(), last.number
         i, j = np.triu_indices(len(rate), 1)
         slopes.append((rate[j] - rate[i]) / (t[j] - t[i]))
     return float(np.median(np.concatenate(slopes))) if slopes else 0.0
 
 
 def _point(
-    months: pd.DatetimeIndex, spend: np.ndarray, ahead: pd.DatetimeIndex, trend: float, settings: ForecastSettings
+    one: _Series, ahead_number: np.ndarray, ahead_days: np.ndarray, trend: float, settings: ForecastSettings
 ) -> np.ndarray | None:
-    """Forecast spend for the months ``ahead`` from one consumer's complete months (None: too few)."""
-    if len(spend) < settings.min_months:
+    """Forecast spend for the months ahead (numbers, days) from one consumer's complete months (None: too few)."""
+    if len(one.spend) < settings.min_months:
         return None
-    slope = trend if len(spend) >= settings.trend_months else 0.0
-    rate = _log_rates(months[-1:], spend[-1:])[0]
-    return np.exp(rate + slope * (_month_number(ahead) - _month_number(months[-1:])[0])) * month_days(ahead)
+    slope = trend if len(one.spend) >= settings.trend_months else 0.0
+    rate = np.log(np.maximum(one.spend[-1] / one.days[-1], 1e-6))
+    return np.exp(rate + slope * (ahead_number - one.number[-1])) * ahead_days
 
 
 def _horizons(last: pd.Timestamp, ahead: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray((ahead.year - last.year) * 12 + (ahead.month - last.month))
 
 
-def _series(history: pd.DataFrame, until: pd.Timestamp | None = None) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+def _series(history: pd.DataFrame) -> dict[str, _Series]:
+    """Each consumer's complete months, sorted."""
     out = {}
     for consumer, part in history.groupby("consumer"):
         part = part.sort_values("month")
-        if until is not None:
-            part = part[part["month"] <= until]
         if len(part):
-            out[consumer] = (pd.DatetimeIndex(part["month"]), part["spend"].to_numpy(dtype=float))
+            out[consumer] = _Series.of(pd.DatetimeIndex(part["month"]), part["spend"].to_numpy(dtype=float))
     return out
 
 
@@ -124,20 +145,22 @@ def replay(history: pd.DataFrame, settings: ForecastSettings, max_horizon: int) 
     rows = []
     full = _series(history)
     for origin in sorted(pd.to_datetime(history["month"].unique()))[:-1]:
-        known = _series(history, origin)
+        number = origin.year * 12 + origin.month
+        known = {consumer: part for consumer, one in full.items() if len((part := one.upto(number)).spend)}
         trend = shared_trend(known, settings)
         ahead = pd.date_range(origin + pd.offsets.MonthBegin(1), periods=max_horizon, freq="MS")
-        for consumer, (months, spend) in known.items():
-            if months[-1] != origin:
+        ahead_number, ahead_days = _month_number(ahead), month_days(ahead)
+        for consumer, one in known.items():
+            if one.number[-1] != number:
                 continue
-            forecast = _point(months, spend, ahead, trend, settings)
+            forecast = _point(one, ahead_number, ahead_days, trend, settings)
             if forecast is None:
                 continue
-            actual = pd.Series(full[consumer][1], index=full[consumer][0]).reindex(ahead)
-            naive = spend[-1] / month_days(months[-1:])[0] * month_days(ahead)
+            actual = full[consumer].at(ahead_number)
+            naive = one.spend[-1] / one.days[-1] * ahead_days
             for h, (f, a, m, b) in enumerate(zip(forecast, actual, ahead, naive, strict=True), start=1):
                 if a > 0:
-                    rows.append((origin, consumer, len(spend), h, m, f, a, np.log(a / f), b))
+                    rows.append((origin, consumer, len(one.spend), h, m, f, a, np.log(a / f), b))
     columns = ["origin", "consumer", "months_known", "horizon", "month", "forecast", "actual", "log_error", "naive"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -160,15 +183,15 @@ def forecast_spend(history: pd.DataFrame, months: list, settings: ForecastSettin
     last = pd.Timestamp(history["month"].max())
     horizons = _horizons(last, ahead)
     errors = replay(history, settings, int(horizons.max()))
-    trend = shared_trend(_series(history), settings)
+    full = _series(history)
+    trend = shared_trend(full, settings)
     tail = (1 - settings.level) / 2
     rows = []
-    for consumer, part in history.groupby("consumer"):
-        part = part.sort_values("month")
-        spend = part["spend"].to_numpy(dtype=float)
-        if pd.Timestamp(part["month"].iloc[-1]) != last:
+    for consumer, one in full.items():
+        spend = one.spend
+        if one.number[-1] != last.year * 12 + last.month:
             continue  # no spend in the latest months: nothing to carry forward
-        point = _point(pd.DatetimeIndex(part["month"]), spend, ahead, trend, settings)
+        point = _point(one, _month_number(ahead), month_days(ahead), trend, settings)
         for i, (m, h) in enumerate(zip(ahead, horizons, strict=True)):
             if point is None:
                 rows.append((consumer, m, h, np.nan, np.nan, np.nan, len(spend), f"not enough history ({len(spend)} months)"))
