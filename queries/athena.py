@@ -12,12 +12,17 @@ written as a correctly quoted Trino literal (``'it''s'``, ``DATE '2025-01-31'``,
 workflow types, platforms, statuses) becomes ``ARRAY[?, ?, ...]`` with one parameter per element,
 or a typed empty array when nothing is picked, so only scalar literals are ever bound. Athena accepts
 ``?`` only in WHERE clauses; ``tests/queries/test_athena.py`` checks every named query keeps to that.
+
+The lake is partitioned by the columns the queries filter on (``ingest.lake.partition_column``), so a
+filter such as ``launch_month BETWEEN date_trunc('month', $start) AND $end`` makes Athena read only those
+months. ``partition_reads`` finds, for each lake table a statement reads, the condition that prunes it.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -29,9 +34,11 @@ import pandas as pd
 import pyarrow as pa
 import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from ingest.lake import WRANGLER_ERRORS, aws_error_line
+from ingest.lake import WRANGLER_ERRORS, aws_error_line, partition_column
+from ingest.warehouse import TABLES
 from queries.engine import QueryEngine, bind, load
 from queries.errors import QueryError
 
@@ -121,6 +128,60 @@ def bind_qmark(trino_sql: str, params: dict[str, object]) -> tuple[str, list[str
                 f"a filter value is longer than Athena allows ({len(literal)} > {MAX_PARAMETER_LENGTH} characters): shorten it"
             )
     return sql, values
+
+
+@dataclass(frozen=True)
+class PartitionRead:
+    """One read of a lake table in a statement, and the condition that limits it to some partitions."""
+
+    table: str
+    column: str  # the table's partition column
+    predicate: str | None  # a condition on that column alone (Trino SQL), or None: Athena reads every partition
+
+
+def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
+    """The parts of ``a AND b AND ...``; anything under an OR stays whole."""
+    if condition is None:
+        return []
+    if isinstance(condition, exp.Paren):
+        return _conjuncts(condition.this)
+    if isinstance(condition, exp.And):
+        return _conjuncts(condition.left) + _conjuncts(condition.right)
+    return [condition]
+
+
+def _prunes(condition: exp.Expression, column: str, alias: str, sole_source: bool) -> bool:
+    """True if ``condition`` refers to the partition column and nothing else that varies per row or needs a query.
+
+    Athena evaluates such a condition on the partition values before it reads a file.
+    """
+    if condition.find(exp.Query) is not None:
+        return False  # a subquery's value is not known when partitions are chosen
+    columns = list(condition.find_all(exp.Column))
+    return bool(columns) and all(c.name == column and (c.table == alias or (not c.table and sole_source)) for c in columns)
+
+
+def partition_reads(trino_sql: str) -> list[PartitionRead]:
+    """Every lake table ``trino_sql`` reads (CTE names aside), each with the condition that prunes it.
+
+    A condition counts when it is one of the ANDed terms of the WHERE or of the JOIN ... ON of the SELECT
+    that reads the table, and refers only to that table's partition column (parameters and constants aside).
+    """
+    tree = sqlglot.parse_one(trino_sql, read="trino")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    reads = []
+    for table in tree.find_all(exp.Table):
+        if table.name in ctes or table.name not in TABLES:
+            continue
+        select = table.find_ancestor(exp.Select)
+        column, alias = partition_column(table.name), table.alias_or_name
+        sources = [n for n in select.find_all(exp.From, exp.Join) if n.parent is select]
+        conditions = _conjuncts(select.args["where"].this if select.args.get("where") else None)
+        for join in select.args.get("joins") or []:
+            conditions += _conjuncts(join.args.get("on"))
+        found = [c for c in conditions if _prunes(c, column, alias, len(sources) == 1)]
+        reads.append(PartitionRead(table.name, column, " AND ".join(c.sql("trino") for c in found) or None))
+    return reads
 
 
 def _hint(exc: Exception) -> str:
