@@ -13,8 +13,8 @@ beside the manifest records, per table and local partition, the file list last p
 read and uploaded on its own (never a whole table in memory) with ``mode="overwrite_partitions"``,
 so a partition an ingest rewrote replaces its old objects, and the record advances after each one:
 a publish that dies half way resumes where it stopped. Partitions an ingest dropped are deleted. A Glue
-table partitioned another way (an older lake, partitioned by ``month``) is dropped with its objects and
-published again.
+table partitioned another way (an older lake, partitioned by ``month``) loses its objects and partitions, is
+redefined and published again.
 """
 
 from __future__ import annotations
@@ -260,15 +260,15 @@ def publish(
             live: dict[str, list[str]] = manifest["tables"][table]
             done: dict[str, list[str]] = record["tables"].setdefault(table, {})
             exists = wr.catalog.does_table_exist(athena.database, table, boto3_session=boto3_session)
-            if exists and _partition_keys(boto3_session, athena.database, table) != keys:
-                # Partitioned another way (an older lake): drop its objects and Glue table, publish it whole.
+            relay = exists and _partition_keys(boto3_session, athena.database, table) != keys
+            if relay:  # partitioned another way (an older lake): its objects go, the table is redefined below
                 wr.s3.delete_objects(path, boto3_session=boto3_session)
-                wr.catalog.delete_table_if_exists(database=athena.database, table=table, boto3_session=boto3_session)
                 result.relaid.append(table)
-                exists = False
-            if not exists:
-                done.clear()  # the Glue table is gone (or never was): upload every partition again
+            if relay or not exists:
+                done.clear()  # the Glue table is new (or gone): upload every partition again
+                # "overwrite" drops a redefined table's partitions and updates it (no glue:DeleteTable needed).
                 wr.catalog.create_parquet_table(
+                    mode="overwrite",
                     database=athena.database,
                     table=table,
                     path=path,

@@ -224,6 +224,11 @@ def test_a_lake_partitioned_by_the_old_month_column_is_published_again_by_launch
             "PartitionKeys": [{"Name": "month", "Type": "string"}],
         },
     )
+    glue.create_partition(
+        DatabaseName=DATABASE,
+        TableName="launches",
+        PartitionInput={"Values": ["2025-02"], "StorageDescriptor": {"Location": f"{LAKE}launches/month=2025-02/"}},
+    )
     s3 = boto3.client("s3", region_name=REGION)
     s3.put_object(Bucket=BUCKET, Key="warehouse/launches/month=2025-02/old.parquet", Body=b"old")
     record = {"lake_path": LAKE, "database": DATABASE, "tables": {"launches": manifest["tables"]["launches"]}}
@@ -238,6 +243,10 @@ def test_a_lake_partitioned_by_the_old_month_column_is_published_again_by_launch
     assert {k.split("/")[2] for k in keys} == {f"launch_month={m}-01" for m in manifest["tables"]["launches"]}
     described = glue.get_table(DatabaseName=DATABASE, Name="launches")["Table"]
     assert [(k["Name"], k["Type"]) for k in described["PartitionKeys"]] == [("launch_month", "date")]
+    assert [c["Name"] for c in described["StorageDescriptor"]["Columns"]] == [
+        c for c in glue_columns("launches") if c != "launch_month"
+    ]
+    assert glue_partitions("launches") == [f"{m}-01" for m in sorted(manifest["tables"]["launches"])]
     assert publish(settings, fresh_data_dir, tables=["launches"]).relaid == []
 
 
