@@ -1,32 +1,41 @@
 -- monthly_billed_spend: what Cost Explorer billed per consumer tag value and month, the series the
 -- spend forecast learns from, with the first and last day the bill covers (to tell whole months).
--- Untagged spend (consumer NULL) is left out: no consumer plans it.
-WITH billed AS (
-    SELECT *
+-- Untagged spend (consumer NULL) is left out: no consumer plans it, but its days count as covered.
+-- One pass over costs_daily: the days covered come from the per-month rows, not a second scan.
+WITH per_month AS (
+    SELECT
+        usage_month AS month,
+        consumer,
+        sum(unblended_cost) AS unblended_cost,
+        sum(amortized_cost) AS amortized_cost,
+        sum(net_amortized_cost) AS net_amortized_cost,
+        min(currency) AS currency,
+        min(usage_date) AS first_day,
+        max(usage_date) AS last_day
     FROM costs_daily
     WHERE
         usage_date BETWEEN $start AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+    GROUP BY usage_month, consumer
 ),
 
 covered AS (
     SELECT
-        min(usage_date) AS first_day,
-        max(usage_date) AS last_day
-    FROM billed
+        min(first_day) AS first_day,
+        max(last_day) AS last_day
+    FROM per_month
 )
 
 SELECT
-    billed.usage_month AS month,
-    billed.consumer,
-    sum(billed.unblended_cost) AS unblended_cost,
-    sum(billed.amortized_cost) AS amortized_cost,
-    sum(billed.net_amortized_cost) AS net_amortized_cost,
-    min(billed.currency) AS currency,
+    per_month.month,
+    per_month.consumer,
+    per_month.unblended_cost,
+    per_month.amortized_cost,
+    per_month.net_amortized_cost,
+    per_month.currency,
     covered.first_day,
     covered.last_day
-FROM billed
+FROM per_month
 CROSS JOIN covered
-WHERE billed.consumer IS NOT NULL
-GROUP BY billed.usage_month, billed.consumer, covered.first_day, covered.last_day
-ORDER BY month, consumer
+WHERE per_month.consumer IS NOT NULL
+ORDER BY per_month.month, per_month.consumer
