@@ -122,6 +122,6 @@ def test_snapshot_covers_the_common_genomics_families_in_three_regions_and_says_
                   "gp3", "gp2", "io2", "st1", "SCRATCH_2", "PERSISTENT_1", "PERSISTENT_2", "eks"):  # fmt: skip
             assert (region, t) in have, (region, t)
     assert all(p["source"] for p in doc["prices"])
-    # a figure either names the page it was read on, or says it is unverified or derived
-    assert all(p["source"].startswith(("third-party page", "unverified:", "derived, not a list price")) for p in doc["prices"])
+    # every figure says how well it is sourced (tests/pricing/test_snapshot.py checks the rest)
+    assert all(p["source"].startswith(("verified, ", "one source: ", "estimate, not a list price: ")) for p in doc["prices"])
     assert (latest_snapshot().parent / "README.md").read_text().count("2026-11-26") >= 1
