@@ -244,14 +244,18 @@ WHERE v.reason IS NULL
 
 @dataclass
 class StageResult:
-    """What staging read: counts, and the staged Parquet files the merge reads."""
+    """What staging read: counts, and the staged files (already in the warehouse layout) the merge uses."""
 
     records_read: int = 0
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
-    launch_files: list[str] = field(default_factory=list)
-    resource_files: list[str] = field(default_factory=list)
+    launch_parts: dict[str, list[str]] = field(default_factory=dict)  # month -> files, relative to the warehouse root
+    resource_parts: dict[str, list[str]] = field(default_factory=dict)
     quarantine_files: list[str] = field(default_factory=list)
+
+    def add(self, table_parts: dict[str, list[str]], written: dict[str, list[str]]) -> None:
+        for part, files in written.items():
+            table_parts.setdefault(part, []).extend(files)
 
 
 def _launch_fingerprint_sql() -> str:
@@ -294,26 +298,31 @@ def stage_items(
         con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT rowid AS rn, source, Item FROM items', attrs)}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql()}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_VALIDATED_SQL}")
+        con.execute(  # the same launch twice in a batch: its last line is its latest state
+            "DELETE FROM validated WHERE rn IN (SELECT rn FROM validated WHERE reason IS NULL QUALIFY row_number() OVER "
+            "(PARTITION BY launch_id ORDER BY coalesce(ended_at, running_ts, ready_ts, waiting_ts, launched_at) DESC, rn DESC) > 1)"
+        )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE resource_rows AS SELECT r.*, ll_hours(started_at, ended_at) AS hours "
             "FROM resources r SEMI JOIN validated v ON v.rn = r.rn AND v.reason IS NULL"
         )
         base = stage_dir / f"{n:05d}"
-        con.execute(
-            f"COPY (SELECT * EXCLUDE (row_hash, resource_hash), {_launch_fingerprint_sql()} AS row_hash "
-            f"FROM ({_LAUNCH_ROWS_SQL})) TO '{base}-launches.parquet' (FORMAT parquet, COMPRESSION lz4_raw)",
+        tag = f"stage{n:05d}"
+        fingerprint = _launch_fingerprint_sql()
+        result.add(result.launch_parts, writer.write_files(
+            "launches",
+            f"SELECT * EXCLUDE (row_hash, resource_hash), {fingerprint} AS row_hash FROM ({_LAUNCH_ROWS_SQL})",
             {"run_id": writer.run_id, "currency": currency},
-        )
-        con.execute(
-            f"""COPY (
-                SELECT r.launch_id, r.resource_index, r.kind, r.resource_type, r.family, r.size, r.purchase_option,
-                       r.count, r.size_gb, r.iops, r.throughput_mibps, r.availability_zone, r.resource_id, r.started_at, r.ended_at, r.hours,
-                       NULL AS unit_price, NULL AS cost, date_trunc('month', v.launched_at)::DATE AS launch_month,
-                       $run_id AS ingest_run_id
-                FROM resource_rows r JOIN validated v USING (rn)
-            ) TO '{base}-resources.parquet' (FORMAT parquet, COMPRESSION lz4_raw)""",
+            tag,
+        ))  # fmt: skip
+        result.add(result.resource_parts, writer.write_files(
+            "launch_resources",
+            """SELECT r.* EXCLUDE (rn, start_text, end_text), NULL AS unit_price, NULL AS cost,
+                      date_trunc('month', v.launched_at)::DATE AS launch_month, $run_id AS ingest_run_id
+               FROM resource_rows r JOIN validated v USING (rn)""",
             {"run_id": writer.run_id},
-        )
+            tag,
+        ))  # fmt: skip
         con.execute(
             f"""COPY (
                 SELECT $run_id AS run_id, v.source, v.launch_id AS record_key, v.reason, to_json(i.Item) AS raw_record,
@@ -326,8 +335,6 @@ def stage_items(
         for reason, count in con.execute("SELECT reason, count(*) FROM validated WHERE reason IS NOT NULL GROUP BY reason").fetchall():
             result.reasons[reason] = result.reasons.get(reason, 0) + count
             result.quarantined += count
-        result.launch_files.append(f"{base}-launches.parquet")
-        result.resource_files.append(f"{base}-resources.parquet")
         result.quarantine_files.append(f"{base}-quarantine.parquet")
         if on_file:
             counts = dict(con.execute("SELECT filename, count(*) FROM items GROUP BY filename").fetchall())
@@ -408,49 +415,88 @@ class MergeResult:
     unchanged: int
 
 
+# A month staged in more files than this is rewritten as one file instead of adopted as it is.
+MAX_FILES_PER_PARTITION = 8
+_BATCH = "regexp_extract(filename, '/(stage[0-9]+)/', 1)"  # staged files sit under <table>/<run>/stage<n>/
+
+
 def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
-    """Replace, by launch_id, the launches whose content changed; leave every other row alone."""
+    """Replace, by launch_id, the launches whose content changed; leave every other row alone.
+
+    Staged files are already in the warehouse layout, one set per month. A month the warehouse does
+    not hold yet takes its staged files as they are (the first load writes every row once); a month
+    that already has rows is rewritten: its unchanged rows plus the changed ones.
+    """
     con = writer.con
-    if not staged.launch_files:
+    if not staged.launch_parts:
         return MergeResult(0, 0)
-    con.execute("CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM read_parquet($files)", {"files": staged.launch_files})
+    root = writer.root.resolve()
+
+    def paths(parts: dict[str, list[str]], months=None) -> list[str]:
+        return [str(root / f) for m, files in sorted(parts.items()) if months is None or m in months for f in files]
+
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming AS SELECT launch_id, strftime(launch_month, '%Y-%m') AS month, row_hash, "
+        "coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) AS latest, "
+        f"{_BATCH} AS batch FROM read_parquet($files, filename = true)",
+        {"files": paths(staged.launch_parts)},
+    )
     rows, keys = con.execute("SELECT count(*), count(DISTINCT launch_id) FROM incoming").fetchone()
-    if rows != keys:  # the same launch twice in one input: keep its latest state
+    duplicates = rows != keys
+    if duplicates:  # the same launch twice in one input: keep its latest state
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming QUALIFY row_number() OVER "
-            "(PARTITION BY launch_id ORDER BY coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) DESC, row_hash) = 1"
+            "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming "
+            "QUALIFY row_number() OVER (PARTITION BY launch_id ORDER BY latest DESC, batch DESC) = 1"
         )
     # row_hash covers the launch row and its resources: equal hash, nothing to write.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE changed AS SELECT i.launch_id, i.launch_month FROM incoming i "
+        "CREATE OR REPLACE TEMP TABLE changed AS SELECT i.launch_id, i.month, i.batch FROM incoming i "
         "ANTI JOIN launches o ON o.launch_id = i.launch_id AND o.row_hash = i.row_hash"
     )
     changed = con.execute("SELECT count(*) FROM changed").fetchone()[0]
     incoming = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
-    if changed == 0:
-        return MergeResult(0, incoming)
-    months = [
-        m
-        for (m,) in con.execute(
-            "SELECT DISTINCT strftime(launch_month, '%Y-%m') FROM changed UNION "
-            "SELECT DISTINCT strftime(launch_month, '%Y-%m') FROM launches WHERE launch_id IN (SELECT launch_id FROM changed)"
-        ).fetchall()
-    ]
-    con.execute("CREATE OR REPLACE TEMP TABLE affected_months AS SELECT unnest($months) AS m", {"months": months})
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE incoming_resources AS SELECT r.* FROM read_parquet($files) r "
-        "SEMI JOIN changed c ON c.launch_id = r.launch_id",
-        {"files": staged.resource_files},
-    )
-    for table, new_rows in (("launches", "incoming"), ("launch_resources", "incoming_resources")):
-        written = writer.write_partitions(
-            table,
-            f"""SELECT * FROM {table} WHERE strftime(launch_month, '%Y-%m') IN (SELECT m FROM affected_months)
-                  AND launch_id NOT IN (SELECT launch_id FROM changed)
-                UNION ALL BY NAME
-                SELECT * FROM {new_rows} WHERE launch_id IN (SELECT launch_id FROM changed)""",
-        )
-        writer.drop_partitions(table, [m for m in months if m not in written])
+    adopted: set[str] = set()
+    if changed:
+        months = {
+            m
+            for (m,) in con.execute(
+                "SELECT DISTINCT month FROM changed UNION "
+                "SELECT DISTINCT strftime(launch_month, '%Y-%m') FROM launches WHERE launch_id IN (SELECT launch_id FROM changed)"
+            ).fetchall()
+        }
+        held = set(writer.partitions_of("launches")) | set(writer.partitions_of("launch_resources"))
+        adopted = {
+            m
+            for m in months - held
+            if not duplicates and len(staged.launch_parts.get(m, [])) <= MAX_FILES_PER_PARTITION
+            and len(staged.resource_parts.get(m, [])) <= MAX_FILES_PER_PARTITION
+        }  # fmt: skip
+        for table, parts in (("launches", staged.launch_parts), ("launch_resources", staged.resource_parts)):
+            for m in adopted:
+                writer.adopt(table, m, parts.get(m, []))
+            rewrite = sorted(months - adopted)
+            if not rewrite:
+                continue
+            new_rows = paths(parts, rewrite)
+            newer = (  # the kept version of each changed launch, from the batch it was staged in
+                f"SELECT * FROM read_parquet($files, filename = true) n "
+                f"SEMI JOIN changed c ON c.launch_id = n.launch_id AND c.batch = {_BATCH.replace('filename', 'n.filename')}"
+                if new_rows
+                else "SELECT * FROM (SELECT 1) WHERE false"
+            )
+            written = writer.write_partitions(
+                table,
+                f"""SELECT * FROM {table} WHERE strftime(launch_month, '%Y-%m') IN (SELECT unnest($months))
+                      AND launch_id NOT IN (SELECT launch_id FROM changed)
+                    UNION ALL BY NAME {newer}""",
+                {"months": rewrite, **({"files": new_rows} if new_rows else {})},
+            )
+            writer.drop_partitions(table, [m for m in rewrite if m not in written])
+    for parts in (staged.launch_parts, staged.resource_parts):  # staged files no partition took
+        for m, files in parts.items():
+            if m not in adopted:
+                for f in files:
+                    (root / f).unlink(missing_ok=True)
     return MergeResult(changed, incoming - changed)
 
 

@@ -178,22 +178,36 @@ class WarehouseWriter:
         The rows must carry every column of the table; they are cast to the warehouse types.
         Returns the partitions written. Nothing is live until ``commit``.
         """
+        tag = f"w{sum(len(p) for p in self.pending.values())}"
+        written = self.write_files(table, rows_sql, params, tag)
+        for part, files in written.items():
+            self.adopt(table, part, files)
+        return list(written)
+
+    def write_files(self, table: str, rows_sql: str, params: dict | None = None, tag: str = "w") -> dict[str, list[str]]:
+        """Write rows as Parquet files in the table's layout without making them part of anything yet.
+
+        Returns {partition: [files relative to the warehouse root]}; ``adopt`` makes a partition of
+        them, and files never adopted are removed as garbage after the next commit.
+        """
         key = PARTITION_KEYS[table]
-        out = self.root / table / self.run_id / f"w{sum(len(p) for p in self.pending.values())}"
+        out = self.root / table / self.run_id / tag
         out.parent.mkdir(parents=True, exist_ok=True)
         self.con.execute(
             f"COPY (SELECT {select_list(table, 'r')}, {key} AS part "
             f"FROM ({rows_sql}) r) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), ROW_GROUP_SIZE 122880)",
             params or {},
         )
-        written: list[str] = []
-        if out.exists():
-            for part_dir in sorted(out.iterdir()):
-                part = part_dir.name.split("=", 1)[1]
-                files = sorted(str(f.relative_to(self.root)) for f in part_dir.glob("*.parquet"))
-                self.pending.setdefault(table, {})[part] = files
-                written.append(part)
-        return written
+        if not out.exists():
+            return {}
+        return {
+            part_dir.name.split("=", 1)[1]: sorted(str(f.relative_to(self.root)) for f in part_dir.glob("*.parquet"))
+            for part_dir in sorted(out.iterdir())
+        }
+
+    def adopt(self, table: str, part: str, files: list[str]) -> None:
+        """Make these files (from ``write_files``) the partition's complete content at commit."""
+        self.pending.setdefault(table, {})[part] = list(files)
 
     def drop_partitions(self, table: str, parts: list[str]) -> None:
         """Mark partitions as emptied (every row in them was replaced elsewhere)."""

@@ -118,6 +118,38 @@ def test_provisioned_iops_and_throughput_are_read_from_volumes(tmp_path, items_f
     ]
 
 
+def _running_version(item: dict) -> dict:
+    """The same launch as the workflow manager saw it mid-run: RUNNING, one instance, no price."""
+    running = {k: v for k, v in item.items() if k not in ("totalCost", "instance_cost", "volume_cost", "filesystem_cost")}
+    times = dict(item["status_times"]["M"])
+    times.pop("COMPLETE", None)
+    running.update(status={"S": "RUNNING"}, status_times={"M": times})
+    running["resources"] = {"M": {"instances": {"L": item["resources"]["M"]["instances"]["L"][:1]}}}
+    return running
+
+
+def test_a_launch_seen_twice_in_one_input_keeps_its_latest_state_and_only_its_resources(tmp_path, fixture_items):
+    a1, a2 = fixture_items[0], fixture_items[1]
+    export = tmp_path / "export"
+    export.mkdir()
+    files = {  # read two files at a time: wl-a1 twice in one batch, wl-a2 in two batches
+        "0-first.json.gz": [_running_version(a1), a1, _running_version(a2)],
+        "1-second.json.gz": [],
+        "2-third.json.gz": [a2],
+    }
+    for name, items in files.items():
+        with gzip.open(export / name, "wt") as fh:
+            fh.writelines(json.dumps({"Item": item}) + "\n" for item in items)
+    assert main(["dynamodb-export", str(export), "--data-dir", str(tmp_path / "data")]) == 0
+    data = tmp_path / "data"
+    assert _rows(data, "SELECT launch_id, status, total_cost FROM launches ORDER BY launch_id") == [
+        ("wl-a1", "COMPLETE", Decimal("12.3456")),
+        ("wl-a2", "FAILED", Decimal("2.05")),
+    ]
+    # the COMPLETE items' resources only: wl-a1 has 2 instances + volume + file system, wl-a2 instance + cluster
+    assert _rows(data, "SELECT launch_id, count(*) FROM launch_resources GROUP BY 1 ORDER BY 1") == [("wl-a1", 4), ("wl-a2", 2)]
+
+
 def test_malformed_lines_are_quarantined_and_the_rest_loads(tmp_path, items_file):
     broken = tmp_path / "broken.json"
     lines = items_file.read_text().splitlines()
