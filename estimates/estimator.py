@@ -83,8 +83,15 @@ class Estimate:
 
 
 def _month_index(values) -> np.ndarray:
-    months = pd.to_datetime(pd.Series(values))
-    return (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float)
+    codes, months = pd.factorize(pd.Series(values))  # a few dozen distinct months: convert those once
+    months = pd.to_datetime(pd.Series(months))
+    return (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float)[codes]
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """A text column as Python strings (NaN where missing); a few distinct values, converted once each."""
+    codes, uniques = pd.factorize(values)
+    return np.append(np.asarray(uniques, dtype=object), np.nan)[codes]
 
 
 def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
@@ -93,17 +100,15 @@ def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
         return history
     h = pd.DataFrame(
         {
-            "workflow_type": history["workflow_type"].astype(object),
-            "compute_platform": history["compute_platform"].astype(object),
-            "status": history["status"].astype(object),
-            "input_size_gb": pd.to_numeric(history["input_size_gb"], errors="coerce").astype(float),
-            "sample_count": pd.to_numeric(history["sample_count"], errors="coerce").astype(float),
-            "instance_family": history["instance_family"].astype(object),
-            "purchase_option": history["purchase_option"].astype(object),
-            "cost": pd.to_numeric(history["total_cost"].map(lambda v: None if v is None else float(v)), errors="coerce").astype(
-                float
-            ),
-            "hours": pd.to_numeric(history["total_hours"], errors="coerce").astype(float),
+            "workflow_type": _text(history["workflow_type"]),
+            "compute_platform": _text(history["compute_platform"]),
+            "status": _text(history["status"]),
+            "input_size_gb": pd.to_numeric(history["input_size_gb"], errors="coerce").to_numpy(dtype=float),
+            "sample_count": pd.to_numeric(history["sample_count"], errors="coerce").to_numpy(dtype=float),
+            "instance_family": _text(history["instance_family"]),
+            "purchase_option": _text(history["purchase_option"]),
+            "cost": history["total_cost"].to_numpy(dtype=object).astype(float),  # Decimal or None: float or NaN
+            "hours": pd.to_numeric(history["total_hours"], errors="coerce").to_numpy(dtype=float),
             "month": _month_index(history["launch_month"]) if len(history) else np.empty(0),
         }
     )
