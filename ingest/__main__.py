@@ -168,7 +168,7 @@ def _run(args) -> int:
         files = generate(source_dir, launches=args.launches, seed=args.seed, end_date=args.end_date)
         jobs.ingest_dynamodb_export(settings, str(files.export_dir))
         jobs.ingest_cost_explorer(settings, responses_dir=files.cost_explorer_dir)
-        prices.fetch_prices(settings, offline=True)
+        prices.fetch_prices(settings, offline=True, spot_responses=files.spot_history_dir)
         prices.price_launches(settings)
     elif args.command == "prices":
         pricing = replace(settings.pricing, profile=args.profile or settings.pricing.profile)

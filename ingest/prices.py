@@ -8,6 +8,7 @@ so only the uncovered part of a window is requested.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ import boto3
 import pyarrow as pa
 
 from ingest.config import PricingSettings, Settings
+from ingest.errors import SourceError
 from ingest.run import IngestRun, ingest_run, print_summary
 from ingest.warehouse import WarehouseWriter
 from pricing import bulk, pricelist
@@ -120,8 +122,11 @@ def _merge(windows: list[list[str]]) -> list[list[str]]:
     return [[a.isoformat(), b.isoformat()] for a, b in out]
 
 
-def _write_prices(run: IngestRun, rows: list[dict]) -> int:
-    """Append new price points (services they belong to are rewritten whole); returns rows written."""
+def _write_prices(run: IngestRun, rows: list[dict]) -> list[dict]:
+    """Append new price points (services they belong to are rewritten whole); returns the rows written.
+
+    Once per run: written partitions are not visible to the run's own views until it commits.
+    """
     held = _held_keys(run.writer)
     fresh, seen = [], set()
     for row in rows:
@@ -133,7 +138,7 @@ def _write_prices(run: IngestRun, rows: list[dict]) -> int:
     run.stats.records_read += len(rows)
     run.stats.records_unchanged += len(rows) - len(fresh)
     if not fresh:
-        return 0
+        return fresh
     now = datetime.now(UTC).replace(tzinfo=None)
     table = pa.table(
         {
@@ -154,16 +159,30 @@ def _write_prices(run: IngestRun, rows: list[dict]) -> int:
     )
     con.unregister("new_price_points")
     run.stats.records_loaded += len(fresh)
-    return len(fresh)
+    return fresh
 
 
-def _load_snapshot(run: IngestRun, snapshot: Path | None) -> None:
-    path = snapshot or latest_snapshot()
-    written = _write_prices(run, snapshot_rows(path))
-    run.stats.notes.append(f"snapshot {path.name}: {written} new price point(s)")
+def _saved_spot_history(directory: Path) -> tuple[list[dict], int]:
+    """Saved DescribeSpotPriceHistory responses (``*.json`` under ``directory``), parsed as a fetch would be.
+
+    Returns (rows, files read)."""
+    files = sorted(Path(directory).rglob("*.json"))
+    if not files:
+        raise SourceError(f"no DescribeSpotPriceHistory responses (*.json) under {directory}")
+    rows: list[dict] = []
+    for path in files:
+        try:
+            response = json.loads(path.read_text())
+            if not isinstance(response, dict) or "SpotPriceHistory" not in response:
+                raise ValueError("no SpotPriceHistory list")
+            rows += pricelist.parse_spot_history(response)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SourceError(f"{path} is not a DescribeSpotPriceHistory response ({exc}): save the API's JSON answer") from None
+    return rows, len(files)
 
 
-def _fetch_from_aws(run: IngestRun, clients: Clients) -> None:
+def _fetch_from_aws(run: IngestRun, clients: Clients) -> list[dict]:
+    """The list prices and Spot history the launches need and the warehouse lacks (the Spot cursor moves)."""
     con = run.writer.con
     api_held = set(
         con.execute("SELECT DISTINCT region, resource_kind, resource_type FROM prices WHERE source = 'price-list-api'").fetchall()
@@ -196,9 +215,9 @@ def _fetch_from_aws(run: IngestRun, clients: Clients) -> None:
             run.stats.api_requests += requests
             rows += got
             cursor[key] = _merge(cursor.get(key, []) + [[s.isoformat(), e.isoformat()]])
-    _write_prices(run, rows)
     run.writer.set_cursor(SPOT_CURSOR, cursor)
     run.stats.notes.append(f"{run.stats.api_requests} API request(s) (Price List GetProducts, EC2 DescribeSpotPriceHistory)")
+    return rows
 
 
 def fetch_prices(
@@ -208,13 +227,29 @@ def fetch_prices(
     snapshot: Path | None = None,
     clients: Clients | None = None,
     quiet: bool = False,
+    spot_responses: Path | None = None,
 ) -> IngestRun:
-    """Load the offline snapshot, then (unless ``offline``) fetch what the launches need and the warehouse lacks."""
+    """Load the offline snapshot (and saved Spot history responses, e.g. the demo's), then (unless ``offline``)
+    fetch what the launches need and the warehouse lacks."""
     source = "snapshot" if offline else f"price-list-api + spot-price-history ({settings.pricing.price_list_region})"
+    if spot_responses is not None:
+        source += f" + {spot_responses}"
+    path = snapshot or latest_snapshot()
     with ingest_run(settings.data_dir, "prices", source, settings=settings) as run:
-        _load_snapshot(run, snapshot)
+        rows = snapshot_rows(path)
+        if spot_responses is not None:
+            saved, files = _saved_spot_history(spot_responses)
+            rows += saved
         if not offline:
-            _fetch_from_aws(run, clients or _clients(settings, session))
+            rows += _fetch_from_aws(run, clients or _clients(settings, session))
+        written = _write_prices(run, rows)
+        run.stats.notes.append(
+            f"snapshot {path.name}: {sum(r['source'] == f'snapshot:{path.name}' for r in written)} new price point(s)"
+        )
+        if spot_responses is not None:
+            saved_ids = {id(r) for r in saved}
+            saved_new = sum(id(r) in saved_ids for r in written)
+            run.stats.notes.append(f"Spot price history from {files} saved response(s): {saved_new} new price point(s)")
     if not quiet:
         print_summary(run)
     return run

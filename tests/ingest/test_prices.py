@@ -2,6 +2,7 @@
 
 import copy
 import json
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +14,10 @@ from botocore.stub import ANY, Stubber
 
 from ingest.__main__ import main
 from ingest.config import Settings
+from ingest.errors import SourceError
 from ingest.prices import Clients, fetch_prices, price_launches, rules_from
 from ingest.warehouse import connect
+from pricing import bulk
 from pricing.engine import price_launches as reference_price_launches
 from pricing.inputs import read_inputs
 from pricing.snapshot import snapshot_rows
@@ -33,7 +36,6 @@ def product(region: str, unit: str, price: str, **attributes) -> str:
     dim.update(unit=unit, pricePerUnit={"USD": price})
     offer["effectiveDate"] = "2026-11-01T00:00:00Z"
     return json.dumps(entry)
-
 
 
 @pytest.fixture
@@ -123,10 +125,47 @@ def test_price_launches_is_idempotent_and_matches_the_reference(warehouse):
         assert row[1] == ref[row[0]].total_cost
 
 
-def test_demo_ends_with_every_ended_launch_priced(tmp_path, capsys):
-    data = tmp_path / "demo"
+def test_saved_spot_history_responses_load_once_and_bad_ones_fail_clearly(warehouse, tmp_path):
+    saved = tmp_path / "spot" / "us-west-2"
+    saved.mkdir(parents=True)
+    points = [
+        {"AvailabilityZone": "us-west-2a", "InstanceType": "r6i.4xlarge", "ProductDescription": "Linux/UNIX",
+         "SpotPrice": "0.301200", "Timestamp": "2025-03-01T10:00:00.000Z"},
+        {"AvailabilityZone": "us-west-2a", "InstanceType": "r6i.4xlarge", "ProductDescription": "Linux/UNIX",
+         "SpotPrice": "0.322900", "Timestamp": "2025-03-03T07:12:40.000Z"},
+    ]  # fmt: skip
+    (saved / "page-0001.json").write_text(json.dumps({"SpotPriceHistory": points}))
+    run = fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "spot")
+    assert "Spot price history from 1 saved response(s): 2 new price point(s)" in run.stats.notes
+    con = connect(warehouse.data_dir)
+    got = con.sql(
+        "SELECT region, availability_zone, price, effective_from FROM prices WHERE region = 'us-west-2' AND purchase_option = 'Spot' ORDER BY 4"
+    ).fetchall()
+    assert got == [
+        ("us-west-2", "us-west-2a", Decimal("0.3012000000"), datetime(2025, 3, 1, 10)),
+        ("us-west-2", "us-west-2a", Decimal("0.3229000000"), datetime(2025, 3, 3, 7, 12, 40)),
+    ]
+    snapshot = con.execute("SELECT count(*) FROM prices WHERE source LIKE 'snapshot:%'").fetchall()[0][0]
+    assert snapshot >= len(snapshot_rows())  # written in the same run, not lost to the Spot rows' partition
+    con.close()
+    again = fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "spot")
+    assert again.stats.records_loaded == 0
+    (saved / "page-0002.json").write_text(json.dumps({"ResultsByTime": []}))  # a Cost Explorer page, by mistake
+    with pytest.raises(SourceError, match=r"page-0002.json is not a DescribeSpotPriceHistory response"):
+        fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "spot")
+    with pytest.raises(SourceError, match="no DescribeSpotPriceHistory responses"):
+        fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "empty")
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("demo") / "data"
     assert main(["demo", "--launches", "400", "--seed", "3", "--end-date", "2026-10-31", "--data-dir", str(data)]) == 0
-    con = connect(data)
+    return data
+
+
+def test_demo_ends_with_every_ended_launch_priced(demo_data):
+    con = connect(demo_data)
     # launches the workflow manager wrote no price strings for, but that ended with resources: priced by the engine
     unpriced_items = con.sql(
         """SELECT c.price_status, c.total_cost IS NOT NULL AS priced
@@ -150,3 +189,61 @@ def test_demo_ends_with_every_ended_launch_priced(tmp_path, capsys):
     }
     commands = [c for (c,) in con.sql("SELECT command FROM ingest_runs ORDER BY started_at").fetchall()]
     assert commands[-2:] == ["prices", "price-launches"]
+
+
+def test_demo_spot_launches_are_priced_from_the_demo_spot_history(demo_data):
+    con = connect(demo_data)
+    points = sum(
+        len(json.loads(p.read_text())["SpotPriceHistory"])
+        for p in (demo_data / "demo-source" / "spot-price-history").rglob("*.json")
+    )
+    assert con.execute("SELECT count(*) FROM prices WHERE purchase_option = 'Spot'").fetchall() == [(points,)]
+    # every Spot line of an ended launch has a history for its region, zone and type
+    spot_lines, without_history = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+               SELECT 1 FROM prices p WHERE p.purchase_option = 'Spot' AND p.region = l.region
+                 AND p.availability_zone = r.availability_zone AND p.resource_type = r.resource_type))
+           FROM launch_resources r JOIN launches l USING (launch_id)
+           WHERE r.kind = 'instance' AND r.purchase_option = 'Spot' AND l.ended_at IS NOT NULL"""
+    ).fetchall()[0]
+    assert spot_lines > 100 and without_history == 0
+    # so the fallback (x On-Demand) is never used: pricing with another fallback fraction changes nothing
+    rules = rules_from(Settings().pricing)
+    at = datetime(2026, 11, 1)
+    default = sorted(bulk.launch_costs(con, rules, "r", at).fetchall())
+    other = sorted(bulk.launch_costs(con, replace(rules, spot_fallback_fraction=Decimal("0.9")), "r", at).fetchall())
+    assert default == other
+    statuses = con.sql(
+        """SELECT DISTINCT c.price_status FROM launch_costs c JOIN launches l USING (launch_id)
+           WHERE l.primary_purchase_option = 'Spot' AND l.ended_at IS NOT NULL AND l.running_at >= '2026-10-01'"""
+    ).fetchall()
+    assert statuses == [("ESTIMATED",)]  # October's bill is not final on 2026-10-31
+
+
+def test_demo_strings_and_the_engine_agree_except_the_eks_control_plane(demo_data):
+    """Same list prices (the snapshot) and the same Spot history on both sides: the only differences are the
+    demo's rounding to 4 decimals per part and its fixed 1/3 share of an EKS cluster."""
+    con = connect(demo_data)
+    rows = con.sql(
+        """SELECT l.compute_platform, l.primary_purchase_option,
+                  l.instance_cost - c.instance_cost, l.volume_cost - c.volume_cost, l.filesystem_cost - c.filesystem_cost,
+                  l.control_plane_cost, c.control_plane_cost
+           FROM launches l JOIN launch_costs c USING (launch_id)
+           WHERE l.total_cost IS NOT NULL AND c.total_cost IS NOT NULL"""
+    ).fetchall()
+    assert len(rows) > 300
+    rounding = Decimal("0.0001")
+    options = set()
+    for platform, option, d_inst, d_vol, d_fs, demo_cp, engine_cp in rows:
+        assert abs(d_inst) <= rounding and abs(d_vol) <= rounding and abs(d_fs) <= rounding
+        options.add(option)
+        if platform != "EKS":
+            assert demo_cp == engine_cp == 0
+    assert {"Spot", "On-Demand", "Reserved"} <= options
+    differing = [r for r in rows if r[0] == "EKS" and abs(r[5] - r[6]) > Decimal("0.01")]
+    assert differing  # the demo's fixed share, against the engine's split over concurrent launches
+    # and the bulk statement is still the reference engine, to the micro-dollar, on the demo's prices
+    launches, resources, book = read_inputs(con)
+    ref = reference_price_launches(launches, resources, book, rules_from(Settings().pricing))
+    for lid, total in con.sql("SELECT launch_id, total_cost FROM launch_costs WHERE total_cost IS NOT NULL").fetchall():
+        assert total == ref[lid].total_cost, lid
