@@ -2,34 +2,68 @@
 -- Phases in order: preparing, waiting, queued (READY until RUNNING), running. A launch counts in a
 -- phase once it has hours there. Sums add up across groups; the percentiles do not (see
 -- timing_by_platform for distributions pooled over workflow types).
-WITH phase_hours AS (
-    SELECT compute_platform, workflow_type, 1 AS phase_order, 'preparing' AS phase, preparing_hours AS hours
-    FROM launch_scope
-    UNION ALL
-    SELECT compute_platform, workflow_type, 2 AS phase_order, 'waiting' AS phase, waiting_hours AS hours
-    FROM launch_scope
-    UNION ALL
-    SELECT compute_platform, workflow_type, 3 AS phase_order, 'queued' AS phase, queued_hours AS hours
-    FROM launch_scope
-    UNION ALL
-    SELECT compute_platform, workflow_type, 4 AS phase_order, 'running' AS phase, running_hours AS hours
-    FROM launch_scope
-),
-
--- One sort per group for all five percentiles (percentile_cont over a list), then unpacked.
-phase_stats AS (
+-- One scan: each group's four phase columns are aggregated side by side (all five percentiles of a
+-- phase from one sort), then the small result is turned into one row per phase.
+WITH per_group AS (
     SELECT
         compute_platform,
         workflow_type,
-        phase,
-        phase_order,
-        count(hours) AS launches,
-        COALESCE(sum(hours), 0) AS total_hours,
-        avg(hours) AS mean_hours,
-        percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY hours) AS percentiles
-    FROM phase_hours
-    WHERE hours IS NOT NULL
-    GROUP BY compute_platform, workflow_type, phase, phase_order
+        count(preparing_hours) AS preparing_launches,
+        sum(preparing_hours) AS preparing_total,
+        avg(preparing_hours) AS preparing_mean,
+        percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY preparing_hours) AS preparing_percentiles,
+        count(waiting_hours) AS waiting_launches,
+        sum(waiting_hours) AS waiting_total,
+        avg(waiting_hours) AS waiting_mean,
+        percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY waiting_hours) AS waiting_percentiles,
+        count(queued_hours) AS queued_launches,
+        sum(queued_hours) AS queued_total,
+        avg(queued_hours) AS queued_mean,
+        percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY queued_hours) AS queued_percentiles,
+        count(running_hours) AS running_launches,
+        sum(running_hours) AS running_total,
+        avg(running_hours) AS running_mean,
+        percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY running_hours) AS running_percentiles
+    FROM launch_scope
+    GROUP BY compute_platform, workflow_type
+),
+
+phases (phase_order, phase) AS (
+    VALUES (1, 'preparing'), (2, 'waiting'), (3, 'queued'), (4, 'running')
+),
+
+phase_stats AS (
+    SELECT
+        per_group.compute_platform,
+        per_group.workflow_type,
+        phases.phase,
+        phases.phase_order,
+        CASE phases.phase_order
+            WHEN 1 THEN per_group.preparing_launches
+            WHEN 2 THEN per_group.waiting_launches
+            WHEN 3 THEN per_group.queued_launches
+            ELSE per_group.running_launches
+        END AS launches,
+        CASE phases.phase_order
+            WHEN 1 THEN per_group.preparing_total
+            WHEN 2 THEN per_group.waiting_total
+            WHEN 3 THEN per_group.queued_total
+            ELSE per_group.running_total
+        END AS total_hours,
+        CASE phases.phase_order
+            WHEN 1 THEN per_group.preparing_mean
+            WHEN 2 THEN per_group.waiting_mean
+            WHEN 3 THEN per_group.queued_mean
+            ELSE per_group.running_mean
+        END AS mean_hours,
+        CASE phases.phase_order
+            WHEN 1 THEN per_group.preparing_percentiles
+            WHEN 2 THEN per_group.waiting_percentiles
+            WHEN 3 THEN per_group.queued_percentiles
+            ELSE per_group.running_percentiles
+        END AS percentiles
+    FROM per_group
+    CROSS JOIN phases
 )
 
 SELECT
@@ -46,4 +80,5 @@ SELECT
     percentiles[4] AS p75_hours,
     percentiles[5] AS p90_hours
 FROM phase_stats
+WHERE launches > 0
 ORDER BY compute_platform, workflow_type, phase_order

@@ -72,3 +72,14 @@ def test_a_filter_narrows_the_hours(fixture_con, select_launches):
     running = result.set_index("phase").loc["running"]
     expected = select_launches(filters)["running_hours"].dropna()
     assert running["total_hours"] == pytest.approx(expected.sum())
+
+
+def test_a_phase_no_launch_reached_has_no_row(fixture_con, select_launches):
+    # the one failed nextflow-rnaseq launch on Batch failed before it ran; the running Batch launch has not finished
+    failed = Filters(ALL.start, ALL.end, workflow_types=("nextflow-rnaseq",), platforms=("Batch",), statuses=("FAILED",))
+    (launch,) = select_launches(failed).itertuples()
+    assert pd.isna(launch.running_hours) and pd.notna(launch.preparing_hours)
+    phases = queries.timing(fixture_con, failed)["phase"].tolist()
+    assert "running" not in phases and phases[0] == "preparing"
+    running = Filters(ALL.start, ALL.end, platforms=("Batch",), statuses=("RUNNING",))
+    assert "running" not in queries.timing_by_platform(fixture_con, running)["phase"].tolist()
