@@ -30,7 +30,7 @@ _MACROS = """
 CREATE OR REPLACE MACRO ll_text(v) AS coalesce(v.S, v.N);
 CREATE OR REPLACE MACRO ll_ts(v) AS CASE
     WHEN v.N IS NOT NULL THEN to_timestamp(TRY_CAST(v.N AS DOUBLE)) AT TIME ZONE 'UTC'
-    ELSE TRY_CAST(v.S AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END;
+    ELSE make_timestamp(epoch_us(TRY_CAST(v.S AS TIMESTAMPTZ))) END;  -- the UTC wall time, 3x cheaper than AT TIME ZONE
 CREATE OR REPLACE MACRO ll_bad_ts(v) AS ll_text(v) IS NOT NULL AND ll_ts(v) IS NULL;
 CREATE OR REPLACE MACRO ll_money(v) AS TRY_CAST(trim(ll_text(v)) AS DECIMAL(18,6));
 CREATE OR REPLACE MACRO ll_bad_money(v) AS ll_text(v) IS NOT NULL AND ll_money(v) IS NULL;
@@ -119,11 +119,14 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
 
 
 def _resources_sql() -> str:
-    """One row per consumed resource of each parsed launch (relation ``parsed``)."""
+    """One row per consumed resource of each parsed launch (relation ``parsed``).
+
+    resource_index numbers a launch's resources from 1: instances, then volumes, file system, cluster.
+    """
     return """
     SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb, iops, throughput_mibps,
            availability_zone, resource_id, started_at, ended_at, start_text, end_text,
-           row_number() OVER (PARTITION BY rn ORDER BY kind_order, idx) AS resource_index
+           idx AS resource_index
     FROM (
         SELECT p.launch_id, p.rn, 'instance' AS kind, ll_text(i.M.instance_type) AS resource_type,
                split_part(ll_text(i.M.instance_type), '.', 1) AS family,
@@ -133,23 +136,25 @@ def _resources_sql() -> str:
                NULL::INTEGER AS iops, NULL::INTEGER AS throughput_mibps,
                ll_text(i.M.availability_zone) AS availability_zone, NULL AS resource_id,
                ll_ts(i.M."start") AS started_at, ll_ts(i.M."end") AS ended_at,
-               ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, 1 AS kind_order, i_idx AS idx
+               ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, i_idx AS idx
         FROM (SELECT launch_id, rn, unnest(instances) AS i, generate_subscripts(instances, 1) AS i_idx FROM parsed) p
         UNION ALL
         SELECT p.launch_id, p.rn, 'volume', ll_text(v.M.volume_type), ll_text(v.M.volume_type), NULL, NULL,
                coalesce(TRY_CAST(ll_num(v.M.count) AS INTEGER), 1), ll_num(v.M.size_gb),
                TRY_CAST(ll_num(v.M.iops) AS INTEGER), TRY_CAST(ll_num(v.M.throughput) AS INTEGER), NULL, NULL,
-               ll_ts(v.M."start"), ll_ts(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), 2, v_idx
-        FROM (SELECT launch_id, rn, unnest(volumes) AS v, generate_subscripts(volumes, 1) AS v_idx FROM parsed) p
+               ll_ts(v.M."start"), ll_ts(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), v_idx
+        FROM (SELECT launch_id, rn, unnest(volumes) AS v, len(instances) + generate_subscripts(volumes, 1) AS v_idx
+              FROM parsed) p
         UNION ALL
         SELECT launch_id, rn, 'filesystem', ll_text(filesystem.deployment_type), 'fsx-lustre', NULL, NULL, 1,
                ll_num(filesystem.capacity_gb), NULL, NULL, NULL, ll_text(filesystem.file_system_id),
                ll_ts(filesystem."start"), ll_ts(filesystem."end"), ll_text(filesystem."start"),
-               ll_text(filesystem."end"), 3, 1
+               ll_text(filesystem."end"), len(instances) + len(volumes) + 1
         FROM parsed WHERE filesystem IS NOT NULL
         UNION ALL
         SELECT launch_id, rn, 'cluster', 'eks', 'eks', NULL, NULL, 1, NULL, NULL, NULL, NULL, ll_text(cluster.cluster_name),
-               ll_ts(cluster."start"), ll_ts(cluster."end"), ll_text(cluster."start"), ll_text(cluster."end"), 4, 1
+               ll_ts(cluster."start"), ll_ts(cluster."end"), ll_text(cluster."start"), ll_text(cluster."end"),
+               len(instances) + len(volumes) + CAST(filesystem IS NOT NULL AS INTEGER) + 1
         FROM parsed WHERE cluster IS NOT NULL
     )
     """
