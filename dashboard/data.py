@@ -115,12 +115,35 @@ def filter_options() -> FilterOptions:
     return fetch("filter_options")
 
 
+def fetch_uncached(name: str, filters: Filters | None = None, **kwargs) -> pd.DataFrame:
+    """A named query's result for the current warehouse version, not kept in the result cache.
+
+    For a caller that caches what it builds from the rows (``_estimator``): the result cache would
+    pickle a copy of every row (the estimator's history: 279k rows with Decimal money at 1M launches).
+    """
+    try:
+        settings = load_settings()
+        athena = settings.athena if settings.athena.engine == "athena" else None
+        con = _connection(str(settings.data_dir.resolve()), current_version(), athena)
+        handle = con if isinstance(con, QueryEngine) else con.cursor()
+        try:
+            if name in QUERIES_WITH_FILTERS:
+                return QUERIES_WITH_FILTERS[name](handle, filters, **kwargs)
+            return QUERIES_WITHOUT_FILTERS[name](handle, **kwargs)
+        finally:
+            if handle is not con:
+                handle.close()
+    except LedgerError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _estimator(version: str, filters: Filters):
     from estimates.estimator import Estimator, EstimatorSettings
 
     # The estimator weighs only the most recent launches of a group; twice that margin covers failures.
-    history = fetch("estimate_history", filters, recent_per_group=2 * EstimatorSettings().max_launches_per_group)
+    history = fetch_uncached("estimate_history", filters, recent_per_group=2 * EstimatorSettings().max_launches_per_group)
     return history, Estimator(history)
 
 

@@ -88,10 +88,12 @@ def _month_index(values) -> np.ndarray:
     return (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=float)[codes]
 
 
-def _text(values: pd.Series) -> np.ndarray:
-    """A text column as Python strings (NaN where missing); a few distinct values, converted once each."""
+def _text(values: pd.Series) -> pd.Series:
+    """A text column as Python strings in an object column (NaN where missing): the estimator indexes
+    its numpy array often, which an Arrow-backed column would copy each time. A few distinct values,
+    each converted once."""
     codes, uniques = pd.factorize(values)
-    return np.append(np.asarray(uniques, dtype=object), np.nan)[codes]
+    return pd.Series(np.append(np.asarray(uniques, dtype=object), np.nan)[codes], index=values.index, dtype=object)
 
 
 def prepare_history(history: pd.DataFrame) -> pd.DataFrame:
