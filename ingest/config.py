@@ -73,7 +73,7 @@ class AthenaSettings:
 
     engine: str = "duckdb"  # "duckdb" (one machine) or "athena" (S3 + Glue + Athena)
     database: str | None = None  # the Glue database holding one table per warehouse table
-    lake_path: str | None = None  # s3://bucket/prefix/ : <lake_path><table>/month=<partition>/*.parquet
+    lake_path: str | None = None  # s3://bucket/prefix/ : <lake_path><table>/<column>=<value>/*.parquet
     output_location: str | None = None  # s3://bucket/athena-results/ : where Athena writes query results
     workgroup: str = "primary"
     region: str | None = None  # of the bucket, the Glue catalog and Athena; None: the profile's region

@@ -14,7 +14,8 @@ WITH per_month AS (
         max(usage_date) AS last_day
     FROM costs_daily
     WHERE
-        usage_date BETWEEN $start AND $end
+        usage_month BETWEEN date_trunc('month', $start) AND $end  -- skips other months' files
+        AND usage_date BETWEEN $start AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
     GROUP BY usage_month, consumer
 ),

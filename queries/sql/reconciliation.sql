@@ -15,7 +15,11 @@ WITH computed AS (
         sum(c.total_cost) AS computed_cost,
         sum(s.total_cost) AS recorded_cost
     FROM launch_scope AS s
-    LEFT JOIN launch_costs AS c ON c.launch_id = s.launch_id
+    LEFT JOIN (
+        -- the same months as the scope: lets the engine skip the other months' files
+        SELECT launch_id, total_cost FROM launch_costs
+        WHERE launch_month BETWEEN date_trunc('month', $start) AND $end
+    ) AS c ON c.launch_id = s.launch_id
     WHERE s.compute_platform <> 'OnPremHPC'
     GROUP BY s.consumer, s.launch_month
 ),

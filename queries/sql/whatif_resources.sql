@@ -31,5 +31,7 @@ SELECT
     r.ended_at
 FROM recent AS l
 INNER JOIN launch_resources AS r ON r.launch_id = l.launch_id
-WHERE l.recency <= $limit
+WHERE
+    l.recency <= $limit
+    AND r.launch_month BETWEEN date_trunc('month', $start) AND $end  -- skips other months' files
 ORDER BY r.launch_id, r.resource_index
