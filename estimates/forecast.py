@@ -220,11 +220,13 @@ def forecast_backtest(
     out = []
     for h, part in errors.groupby("horizon"):
         inside = []
-        for (origin, known), now in part.groupby(["origin", "months_known"]):
-            earlier = part[(part["month"] <= origin) & _same_regime(part, known, settings)]["log_error"].to_numpy()
+        month, log_error = part["month"].to_numpy(), part["log_error"].to_numpy()
+        with_trend = (part["months_known"] >= settings.trend_months).to_numpy()
+        for (origin, known), now in part.groupby(["origin", "months_known"]).indices.items():
+            earlier = log_error[(month <= np.datetime64(origin)) & (with_trend == (known >= settings.trend_months))]
             if len(earlier) >= settings.min_errors:
                 lo, hi = conformal_quantiles(earlier, np.ones(len(earlier)), [tail, 1 - tail])
-                inside += list((now["log_error"] >= lo) & (now["log_error"] <= hi))
+                inside += list((log_error[now] >= lo) & (log_error[now] <= hi))
         relative = part["forecast"] / part["actual"] - 1
         naive = part["naive"] / part["actual"] - 1
         out.append({
