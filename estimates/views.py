@@ -81,9 +81,12 @@ def backtest_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def spend_history(
-    billed: pd.DataFrame, launches_monthly: pd.DataFrame, first_day: date | None, last_day: date | None
+    billed: pd.DataFrame, launches_monthly: pd.DataFrame | None, first_day: date | None, last_day: date | None
 ) -> tuple[pd.DataFrame, str]:
-    """Whole months of spend per consumer, and what it is: Cost Explorer's bill when held, else launch spend."""
+    """Whole months of spend per consumer, and what it is: Cost Explorer's bill when held, else launch spend.
+
+    ``launches_monthly`` is read only when nothing is billed (the caller may skip that query then: None).
+    """
     if len(billed):
         monthly = billed.rename(columns={"unblended_cost": "spend"})[["month", "consumer", "spend"]]
         return complete_months(
