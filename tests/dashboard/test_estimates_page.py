@@ -150,4 +150,6 @@ def test_our_spend_forecast_from_the_bill(open_page, read_table, demo_dir):
         assert np.isnan(want["low"]) or float(row.low) == pytest.approx(round(want["low"], 2), abs=0.006)
     # and how the same forecast did on past months
     scored = read_table(at, "est_forecast_backtest")
-    assert scored[["horizon", "forecasts", "mdape", "coverage"]].equals(forecast_backtest(history)[["horizon", "forecasts", "mdape", "coverage"]])
+    assert scored[["horizon", "forecasts", "mdape", "coverage"]].equals(
+        forecast_backtest(history)[["horizon", "forecasts", "mdape", "coverage"]]
+    )

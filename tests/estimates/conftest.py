@@ -18,4 +18,3 @@ def demo_data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_history(demo_data_dir) -> pd.DataFrame:
     return read_history(demo_data_dir)
-

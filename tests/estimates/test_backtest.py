@@ -15,7 +15,9 @@ from tests.estimates.histories import generate_history
 
 
 def test_scores_are_median_error_and_share_inside():
-    got = score(np.array([10.0, 20.0, 40.0]), np.array([5.0, 25.0, 30.0]), np.array([11.0, 30.0, 40.0]), np.array([20.0, 40.0, 50.0]))
+    got = score(
+        np.array([10.0, 20.0, 40.0]), np.array([5.0, 25.0, 30.0]), np.array([11.0, 30.0, 40.0]), np.array([20.0, 40.0, 50.0])
+    )
     assert got == {"estimated": 3, "mdape": 0.1, "coverage": pytest.approx(2 / 3), "median_interval_ratio": pytest.approx(5 / 3)}
 
 
@@ -62,4 +64,6 @@ def test_the_backtest_command_stores_and_prints_the_table(demo_data_dir, tmp_pat
 def test_the_backtest_command_on_an_empty_warehouse_is_one_line(tmp_path, capsys):
     assert main(["backtest", "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: no month to backtest: it needs completed, priced launches in at least two months (load launches first)"]
+    assert err == [
+        "error: no month to backtest: it needs completed, priced launches in at least two months (load launches first)"
+    ]

@@ -23,7 +23,9 @@ from tests.estimates.histories import DEMO_END
 TODAY = date(2026, 7, 1)  # the day after the demo history ends
 
 
-def _series(consumers: dict[str, float], months: int = 24, growth: float = 0.03, noise: float = 0.05, seed: int = 0) -> pd.DataFrame:
+def _series(
+    consumers: dict[str, float], months: int = 24, growth: float = 0.03, noise: float = 0.05, seed: int = 0
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     index = pd.date_range("2024-01-01", periods=months, freq="MS")
     rows = []
@@ -39,7 +41,11 @@ def test_whole_months_only_and_a_consumer_starts_with_its_first_spend():
          "consumer": ["a", "a", "a", "a", "b"], "spend": [5.0, 10.0, 11.0, 3.0, 7.0]}
     )  # fmt: skip
     got = complete_months(monthly, date(2025, 1, 20), date(2025, 4, 12))
-    assert [(r.consumer, f"{r.month:%Y-%m}", r.spend) for r in got.itertuples()] == [("a", "2025-02", 10.0), ("a", "2025-03", 11.0), ("b", "2025-03", 7.0)]
+    assert [(r.consumer, f"{r.month:%Y-%m}", r.spend) for r in got.itertuples()] == [
+        ("a", "2025-02", 10.0),
+        ("a", "2025-03", 11.0),
+        ("b", "2025-03", 7.0),
+    ]
 
 
 def test_the_forecast_follows_the_shared_growth_and_its_interval_holds():
@@ -62,7 +68,12 @@ def test_too_few_months_is_not_enough_history():
 
 
 def _response(consumer_level: float) -> dict:
-    periods = [("2026-07-01", "2026-08-01"), ("2026-08-01", "2026-09-01"), ("2026-09-01", "2026-10-01"), ("2026-10-01", "2026-11-01")]
+    periods = [
+        ("2026-07-01", "2026-08-01"),
+        ("2026-08-01", "2026-09-01"),
+        ("2026-09-01", "2026-10-01"),
+        ("2026-10-01", "2026-11-01"),
+    ]
     results = [
         {"TimePeriod": {"Start": s, "End": e}, "MeanValue": f"{consumer_level * (1 + k / 20):.10f}",
          "PredictionIntervalLowerBound": f"{consumer_level * 0.8:.10f}", "PredictionIntervalUpperBound": f"{consumer_level * 1.3:.10f}"}
@@ -88,7 +99,9 @@ def warehouse(demo_data_dir, tmp_path):
 
 def test_one_forecast_request_per_consumer_stored_exactly_and_printed_beside_ours(warehouse, monkeypatch, capsys, aws_env):
     con = connect(warehouse)
-    consumers = [c for (c,) in con.execute("SELECT DISTINCT consumer FROM costs_daily WHERE consumer IS NOT NULL ORDER BY 1").fetchall()]
+    consumers = [
+        c for (c,) in con.execute("SELECT DISTINCT consumer FROM costs_daily WHERE consumer IS NOT NULL ORDER BY 1").fetchall()
+    ]
     con.close()
     client = boto3.client("ce", region_name="us-east-1")
     stub = Stubber(client)

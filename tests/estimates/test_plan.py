@@ -48,7 +48,10 @@ def test_every_bad_row_is_listed_with_its_line_number_and_what_to_fix():
     [
         (b"", "the file is empty: it needs a header line and one line per planned launch"),
         (HEADER.encode(), "the plan has a header but no launches: add one line per kind of planned launch"),
-        (b"workflow,size\nwf-a,40\n", "the header lacks the column(s) workflow_type, input_size_gb, compute_platform, count, month, consumer"),
+        (
+            b"workflow,size\nwf-a,40\n",
+            "the header lacks the column(s) workflow_type, input_size_gb, compute_platform, count, month, consumer",
+        ),
         ("workflow_type\n\xe9".encode("latin-1"), "the file is not UTF-8 text: save the plan as CSV (UTF-8) and upload it again"),
     ],
 )
@@ -58,7 +61,9 @@ def test_a_file_that_is_not_a_plan_says_why(content, problem):
 
 
 def test_header_aliases_and_a_byte_order_mark_are_accepted():
-    plan = planning.read_plan("\ufeffWorkflow_Type,input_gb,platform,launches,month,consumer\nwf-a,40,Batch,2,2026-01-01,team-a\n".encode())
+    plan = planning.read_plan(
+        "\ufeffWorkflow_Type,input_gb,platform,launches,month,consumer\nwf-a,40,Batch,2,2026-01-01,team-a\n".encode()
+    )
     assert plan.ok
     row = plan.rows.iloc[0]
     assert (row["input_size_gb"], row["count"], row["month"]) == (40.0, 2, pd.Timestamp("2026-01-01"))
@@ -87,7 +92,9 @@ def test_totals_per_month_and_consumer_are_intervals_of_the_sums(estimator):
     naive_low = 20 * per_launch.loc[0, "cost_low"] + 5 * per_launch.loc[1, "cost_low"]
     naive_high = 20 * per_launch.loc[0, "cost_high"] + 5 * per_launch.loc[1, "cost_high"]
     assert naive_low < january["cost_low"] < january["cost_median"] < january["cost_high"] < naive_high
-    mean_total = 20 * np.mean(per_launch.loc[0, ["cost_low", "cost_high"]]) + 5 * np.mean(per_launch.loc[1, ["cost_low", "cost_high"]])
+    mean_total = 20 * np.mean(per_launch.loc[0, ["cost_low", "cost_high"]]) + 5 * np.mean(
+        per_launch.loc[1, ["cost_low", "cost_high"]]
+    )
     assert january["cost_low"] < mean_total < january["cost_high"]
 
     team_b = result.by_consumer.set_index("consumer").loc["team-b"]
