@@ -22,9 +22,7 @@ st.caption(scope.money_caption("estimates learn from the ended launches in this 
 enough, groups = views.groups_with_history(estimator)
 learn, groups_with, fails = st.columns(3)
 learn.metric("Completed launches to learn from", count(len(estimator.completed)))
-groups_with.metric(
-    "Type × platform groups with enough history", f"{enough} of {groups}", help="30 completed, priced launches each."
-)
+groups_with.metric("Type × platform groups with enough history", f"{enough} of {groups}", help="30 completed, priced launches each.")  # fmt: skip
 fails.metric("Failure rate", percent(views.failure_rate(history)), help="FAILED among ended launches in the selection.")
 
 st.subheader("A planned launch")
@@ -38,9 +36,7 @@ size = right.number_input("Input size (GB)", min_value=0.1, value=round(typical,
 samples = left.number_input("Samples (0 = unknown)", min_value=0, value=0, step=1, key="est_samples")
 family = mid.selectbox("Instance family", ["any", *sorted(history["instance_family"].dropna().unique())], key="est_family")
 option = right.selectbox("Purchase option", ["any", *planning.PURCHASE_OPTIONS], key="est_purchase")
-spec = LaunchSpec(
-    workflow_type, platform, size, samples or None, None if family == "any" else family, None if option == "any" else option
-)
+spec = LaunchSpec(workflow_type, platform, size, samples or None, None if family == "any" else family, None if option == "any" else option)  # fmt: skip
 est = estimator.estimate(spec)
 if not est.enough_history:
     st.warning(f"No estimate: {est.message}.")
@@ -82,24 +78,13 @@ if upload is not None:
         frame.table(result.by_month, currency=currency, money=money_columns, months=("month",), key="plan_by_month")
         frame.table(result.by_consumer, currency=currency, money=money_columns, key="plan_by_consumer")
         line_money = tuple(c for c in result.lines.columns if "cost" in c)
-        frame.table(
-            result.lines,
-            currency=currency,
-            money=line_money,
-            hours=("hours_median_per_launch",),
-            months=("month",),
-            key="plan_lines",
-        )
-        st.download_button(
-            "Download the totals (CSV)", planning.totals_csv(result, currency), "plan-totals.csv", "text/csv", key="plan_download"
-        )
+        frame.table(result.lines, currency=currency, money=line_money, hours=("hours_median_per_launch",), months=("month",), key="plan_lines")  # fmt: skip
+        st.download_button("Download the totals (CSV)", planning.totals_csv(result, currency), "plan-totals.csv", "text/csv", key="plan_download")  # fmt: skip
 
 st.subheader("Spend forecast")
 billed = data.fetch("monthly_billed_spend", filters)
 launch_spend = data.fetch("monthly_spend_by_consumer", filters) if billed.empty else None  # the fallback
-spend, basis = views.spend_history(
-    billed, launch_spend, max(filters.start, scope.options.first_day), min(filters.end, scope.options.last_day)
-)
+spend, basis = views.spend_history(billed, launch_spend, max(filters.start, scope.options.first_day), min(filters.end, scope.options.last_day))  # fmt: skip
 if spend.empty:
     st.info("No whole month of spend in this selection to forecast from: widen the period.")
 else:
@@ -107,17 +92,10 @@ else:
     table = views.forecast_table(spend, data.fetch("cost_forecasts", filters), ahead)
     st.caption(f"{currency} per calendar month, {basis}; 80% intervals from how the same forecast did on past months.")
     if table["mean_amount"].isna().all():
-        st.info(
-            "Cost Explorer's own forecast is not loaded: run `python -m ingest forecast` (one request per consumer, $0.01 each)."
-        )
+        st.info("Cost Explorer's own forecast is not loaded: run `python -m ingest forecast` (one request per consumer, $0.01 each).")  # fmt: skip
     consumer = st.selectbox("Consumer", sorted(table["consumer"].unique()), key="forecast_consumer")
     st.plotly_chart(charts.spend_forecast(spend, table, consumer, currency), key="est_forecast")
     frame.table(table, currency=currency, money=("forecast", "low", "high", "mean_amount", "lower_bound", "upper_bound"),
                 months=("month",), labels=views.FORECAST_LABELS, key="est_forecast_table")  # fmt: skip
     st.caption("How the same forecast did on past months: each interval scored with only the errors known when it was made.")
-    frame.table(
-        forecast_backtest(spend),
-        percent=("mdape", "bias", "naive_mdape", "naive_bias", "coverage"),
-        labels=views.FORECAST_BACKTEST_LABELS,
-        key="est_forecast_backtest",
-    )
+    frame.table(forecast_backtest(spend), percent=("mdape", "bias", "naive_mdape", "naive_bias", "coverage"), labels=views.FORECAST_BACKTEST_LABELS, key="est_forecast_backtest")  # fmt: skip
