@@ -95,7 +95,7 @@ def bench_jobs(work: Path, warehouse: Path, size: int) -> list[dict]:
     py = [sys.executable, "-m", "ingest"]
     steps = {
         "cost-explorer (saved responses)": [*py, "cost-explorer", "--responses", str(src / "cost-explorer")],
-        "prices --offline": [*py, "prices", "--offline"],
+        "prices --offline (+ Spot history)": [*py, "prices", "--offline", "--spot-responses", str(src / "spot-price-history")],
         "price-launches": [*py, "price-launches"],
         "backtest": [*py, "backtest"],
     }

@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Load the offline price snapshot, then fetch the list prices (Price List GetProducts) "
                        "and Spot price history the launches need and the warehouse lacks. A price point is never fetched twice.")  # fmt: skip
     p.add_argument("--offline", action="store_true", help="use the offline snapshot only (no AWS calls)")
+    p.add_argument("--spot-responses", type=Path, metavar="DIR",
+                   help="also load saved DescribeSpotPriceHistory response files (*.json, e.g. the demo's spot-price-history)")  # fmt: skip
 
     sub.add_parser("price-launches", parents=[common], help="compute every launch's cost from its resources", epilog=EPILOG,
                    description="Price every launch from launch_resources + prices into launch_costs "
@@ -172,7 +174,12 @@ def _run(args) -> int:
         prices.price_launches(settings)
     elif args.command == "prices":
         pricing = replace(settings.pricing, profile=args.profile or settings.pricing.profile)
-        prices.fetch_prices(replace(settings, pricing=pricing), offline=args.offline, session=_session(args.profile, args.region))
+        prices.fetch_prices(
+            replace(settings, pricing=pricing),
+            offline=args.offline,
+            session=_session(args.profile, args.region),
+            spot_responses=args.spot_responses,
+        )
     elif args.command == "price-launches":
         prices.price_launches(settings)
     elif args.command == "backtest":

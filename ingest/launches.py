@@ -322,7 +322,7 @@ def stage_items(
         ))  # fmt: skip
         result.add(result.resource_parts, writer.write_files(
             "launch_resources",
-            """SELECT r.* EXCLUDE (rn, start_text, end_text), NULL AS unit_price, NULL AS cost,
+            """SELECT r.* EXCLUDE (rn, start_text, end_text),
                       date_trunc('month', v.launched_at)::DATE AS launch_month, $run_id AS ingest_run_id
                FROM resource_rows r JOIN validated v USING (rn)""",
             {"run_id": writer.run_id},

@@ -276,7 +276,44 @@ def price_launches(settings: Settings, quiet: bool = False) -> IngestRun:
             "WHERE l.total_cost IS NULL AND c.total_cost IS NOT NULL"
         ).fetchall()[0][0]
         run.stats.notes.append(f"{no_item_price:,} launch(es) without a price from the workflow manager priced by the engine")
+        months = _write_back_computed(run.writer)
+        run.stats.notes.append(f"launches: computed prices written into {len(months)} launch month(s)")
         con.execute("DROP TABLE new_launch_costs")
     if not quiet:
         print_summary(run)
     return run
+
+
+# A launch the workflow manager left unpriced takes the engine's price in ``launches``: its parts and
+# total, price_source 'computed'. Its row_hash stays the item's, so re-ingesting the same item changes
+# nothing; a changed item comes back 'pending' until the next price-launches.
+_ENGINE_PRICED = "l.price_source IN ('pending', 'computed')"
+_COST_PARTS = ("instance_cost", "volume_cost", "filesystem_cost", "control_plane_cost", "total_cost")
+
+
+def _write_back_computed(writer: WarehouseWriter) -> list[str]:
+    """Rewrite the launch months where an unpriced launch's computed price changed; return those months."""
+    con = writer.con
+    differs = " OR ".join(f"l.{c} IS DISTINCT FROM c.{c}" for c in _COST_PARTS)
+    months = [
+        m
+        for (m,) in con.execute(
+            f"""SELECT DISTINCT strftime(l.launch_month, '%Y-%m') FROM launches l
+                LEFT JOIN new_launch_costs c USING (launch_id)
+                WHERE {_ENGINE_PRICED} AND ({differs}) ORDER BY 1"""
+        ).fetchall()
+    ]
+    if not months:
+        return []
+    replaced = ", ".join(f"CASE WHEN {_ENGINE_PRICED} THEN c.{c} ELSE l.{c} END AS {c}" for c in _COST_PARTS)
+    writer.write_partitions(
+        "launches",
+        f"""SELECT l.* REPLACE (
+                {replaced},
+                CASE WHEN NOT {_ENGINE_PRICED} THEN l.price_source
+                     WHEN c.total_cost IS NULL THEN 'pending' ELSE 'computed' END AS price_source)
+            FROM launches l LEFT JOIN new_launch_costs c USING (launch_id)
+            WHERE strftime(l.launch_month, '%Y-%m') IN (SELECT unnest($months))""",
+        {"months": months},
+    )
+    return months

@@ -33,9 +33,9 @@ CREATE TABLE launches (
     volume_cost          DECIMAL(18,6),  -- price of EBS volumes
     filesystem_cost      DECIMAL(18,6),  -- price of the FSx for Lustre file system
     control_plane_cost   DECIMAL(18,6),  -- the rest of totalCost: the EKS control plane share
-    total_cost           DECIMAL(18,6),  -- totalCost; NULL while the price is pending
+    total_cost           DECIMAL(18,6),  -- totalCost (the engine's price when price_source is computed); NULL while pending
     currency             VARCHAR,        -- currency of every cost column (USD)
-    price_source         VARCHAR,        -- item (priced by the workflow manager) or pending
+    price_source         VARCHAR,        -- item (the workflow manager's price), computed (the pricing engine's) or pending
     row_hash             VARCHAR,        -- fingerprint of the row's content, to skip unchanged items
     ingest_run_id        VARCHAR         -- the ingest run that last wrote this row
 );
@@ -57,8 +57,6 @@ CREATE TABLE launch_resources (
     started_at           TIMESTAMP,      -- when the resource started serving the launch, UTC
     ended_at             TIMESTAMP,      -- when it stopped, UTC
     hours                DOUBLE,         -- ended_at - started_at, per resource
-    unit_price           DECIMAL(18,6),  -- price per unit-hour (NULL until the pricing engine runs)
-    cost                 DECIMAL(18,6),  -- price of this resource line (NULL until priced)
     launch_month         DATE,           -- launch_month of the launch
     ingest_run_id        VARCHAR
 );

@@ -15,10 +15,13 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 PRICING_ENDPOINT_REGION = "us-east-1"  # the Price List Query API answers in us-east-1 (and a few others)
 SERVICE_CODES = {"instance": "AmazonEC2", "volume": "AmazonEC2", "filesystem": "AmazonFSx", "cluster": "AmazonEKS"}
 CHARGE_BY_UNIT = {"hrs": "usage", "gb-mo": "storage", "iops-mo": "iops", "mibps-mo": "throughput", "gibps-mo": "throughput"}
+# gp3 throughput is listed per GiBps-mo ($40.96 in us-east-1) and billed per MiB/s provisioned: stored per MiBps-Mo.
+MIB_PER_GIB = Decimal(1024)
 FSX_DEPLOYMENT = {
     "SCRATCH_1": "Scratch_1",
     "SCRATCH_2": "Scratch_2",
@@ -78,6 +81,9 @@ def parse_price_list(
                 charge = CHARGE_BY_UNIT.get(dim.get("unit", "").lower())
                 if usd is None or charge is None or dim.get("beginRange", "0") != "0":
                     continue
+                unit = dim["unit"]
+                if unit.lower() == "gibps-mo":
+                    usd, unit = str((Decimal(usd) / MIB_PER_GIB).quantize(Decimal("1E-10"))), "MiBps-Mo"
                 rows.append(
                     {
                         "service": entry.get("serviceCode") or SERVICE_CODES[kind],
@@ -87,7 +93,7 @@ def parse_price_list(
                         "resource_type": resource_type,
                         "purchase_option": "On-Demand",
                         "charge": charge,
-                        "unit": dim["unit"],
+                        "unit": unit,
                         "price": usd,
                         "currency": "USD",
                         "effective_from": effective,

@@ -1,6 +1,7 @@
 -- pending_prices: launches in scope that carry no price yet (total_cost NULL), the oldest first.
--- A running launch is priced when it ends; an ended launch still pending usually means the
--- benchmarking step did not write its price back. pending_launches counts all of them.
+-- A running launch is priced when it ends; an ended launch still pending has no price from the
+-- workflow manager and none from the pricing engine yet (price-launches writes the engine's price
+-- into launches as price_source 'computed'). pending_launches counts all of them.
 WITH pending AS (
     SELECT
         launch_id,

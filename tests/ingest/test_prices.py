@@ -2,6 +2,7 @@
 
 import copy
 import json
+import shutil
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -148,8 +149,12 @@ def test_saved_spot_history_responses_load_once_and_bad_ones_fail_clearly(wareho
     snapshot = con.execute("SELECT count(*) FROM prices WHERE source LIKE 'snapshot:%'").fetchall()[0][0]
     assert snapshot >= len(snapshot_rows())  # written in the same run, not lost to the Spot rows' partition
     con.close()
-    again = fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "spot")
-    assert again.stats.records_loaded == 0
+    # again from the command line: nothing new to load, the two Spot points stay two
+    assert main(["prices", "--offline", "--spot-responses", str(tmp_path / "spot"), "--data-dir", str(warehouse.data_dir)]) == 0
+    con = connect(warehouse.data_dir)
+    assert con.sql("SELECT count(*) FROM prices WHERE purchase_option = 'Spot' AND region = 'us-west-2'").fetchall() == [(2,)]
+    assert con.sql("SELECT records_loaded FROM ingest_runs ORDER BY started_at DESC LIMIT 1").fetchall() == [(0,)]
+    con.close()
     (saved / "page-0002.json").write_text(json.dumps({"ResultsByTime": []}))  # a Cost Explorer page, by mistake
     with pytest.raises(SourceError, match=r"page-0002.json is not a DescribeSpotPriceHistory response"):
         fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "spot")
@@ -170,10 +175,18 @@ def test_demo_ends_with_every_ended_launch_priced(demo_data):
     unpriced_items = con.sql(
         """SELECT c.price_status, c.total_cost IS NOT NULL AS priced
            FROM launches l JOIN launch_costs c USING (launch_id)
-           WHERE l.total_cost IS NULL AND l.ended_at IS NOT NULL"""
+           WHERE l.price_source <> 'item' AND l.ended_at IS NOT NULL"""
     ).fetchall()
     assert unpriced_items, "the demo writes some launches without price strings"
     assert all(priced and status in ("ESTIMATED", "FINAL") for status, priced in unpriced_items)
+    # ... and they carry the engine's price in launches itself, part by part, so no page leaves them out
+    assert con.sql(
+        """SELECT count(*) FILTER (WHERE l.price_source = 'computed'), count(*) FILTER (WHERE l.price_source = 'pending'),
+                  count(*) FILTER (WHERE l.price_source = 'computed' AND (l.instance_cost, l.volume_cost, l.filesystem_cost,
+                      l.control_plane_cost, l.total_cost) IS DISTINCT FROM (c.instance_cost, c.volume_cost, c.filesystem_cost,
+                      c.control_plane_cost, c.total_cost))
+           FROM launches l JOIN launch_costs c USING (launch_id) WHERE l.ended_at IS NOT NULL AND l.price_source <> 'item'"""
+    ).fetchall() == [(len(unpriced_items), 0, 0)]
     # every launch has a row; running launches are PENDING with no cost; parts add up exactly everywhere
     assert con.execute("SELECT count(*) FROM launches").fetchall() == con.execute("SELECT count(*) FROM launch_costs").fetchall()
     assert con.execute(
@@ -229,7 +242,7 @@ def test_demo_strings_and_the_engine_agree_except_the_eks_control_plane(demo_dat
                   l.instance_cost - c.instance_cost, l.volume_cost - c.volume_cost, l.filesystem_cost - c.filesystem_cost,
                   l.control_plane_cost, c.control_plane_cost
            FROM launches l JOIN launch_costs c USING (launch_id)
-           WHERE l.total_cost IS NOT NULL AND c.total_cost IS NOT NULL"""
+           WHERE l.price_source = 'item' AND c.total_cost IS NOT NULL"""
     ).fetchall()
     assert len(rows) > 300
     rounding = Decimal("0.0001")
@@ -247,3 +260,18 @@ def test_demo_strings_and_the_engine_agree_except_the_eks_control_plane(demo_dat
     ref = reference_price_launches(launches, resources, book, rules_from(Settings().pricing))
     for lid, total in con.sql("SELECT launch_id, total_cost FROM launch_costs WHERE total_cost IS NOT NULL").fetchall():
         assert total == ref[lid].total_cost, lid
+
+
+def test_computed_prices_survive_a_re_ingest_of_the_same_items(demo_data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    con = connect(data)
+    before = con.sql("SELECT launch_id, total_cost FROM launches WHERE price_source = 'computed' ORDER BY 1").fetchall()
+    con.close()
+    assert before and all(total is not None for _, total in before)
+    export = data / "demo-source" / "dynamodb-export"
+    assert main(["dynamodb-export", str(export), "--full", "--data-dir", str(data)]) == 0
+    con = connect(data)
+    after = con.sql("SELECT launch_id, total_cost FROM launches WHERE price_source = 'computed' ORDER BY 1").fetchall()
+    assert after == before  # same items, same row_hash: the rows (and their computed prices) are kept
+    assert con.sql("SELECT count(*) FROM launches WHERE price_source = 'pending' AND ended_at IS NOT NULL").fetchall() == [(0,)]

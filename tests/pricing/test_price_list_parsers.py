@@ -78,6 +78,18 @@ def test_tiered_and_unknown_dimensions_are_skipped():
     assert [r["unit"] for r in rows] == ["GB-Mo"]
 
 
+def test_gp3_throughput_listed_per_gibps_month_is_stored_per_mibps_month():
+    entry = json.loads(example("pricing", "GetProducts")["output"]["PriceList"][0])
+    dims = next(iter(entry["terms"]["OnDemand"].values()))["priceDimensions"]
+    (dim,) = dims.values()
+    dim.update(unit="GiBps-mo", pricePerUnit={"USD": "40.9600000000"})  # the Price List's gp3 throughput line, us-east-1
+    (row,) = pricelist.parse_price_list([json.dumps(entry)], "volume", "gp3", "us-east-1")
+    assert (row["charge"], row["unit"], Decimal(row["price"])) == ("throughput", "MiBps-Mo", Decimal("0.04"))
+    # the same figure the snapshot carries for us-east-1
+    snap = [r for r in snapshot_rows() if (r["region"], r["resource_type"], r["charge"]) == ("us-east-1", "gp3", "throughput")]
+    assert [(r["unit"], Decimal(r["price"])) for r in snap] == [("MiBps-Mo", Decimal("0.04"))]
+
+
 def test_spot_price_history_example_parses_one_row_per_zone_and_time():
     output = example("ec2", "DescribeSpotPriceHistory")["output"]
     rows = pricelist.parse_spot_history(output)
