@@ -41,7 +41,7 @@ class IngestRun:
 
 
 @contextmanager
-def ingest_run(data_dir: Path, command: str, source: str, memory_limit: str = "600MB", settings: Settings | None = None):
+def ingest_run(data_dir: Path, command: str, source: str, memory_limit: str = "450MB", settings: Settings | None = None):
     """Open the warehouse for one run; on any exit record the run in ``ingest_runs``.
 
     Data tables are committed only if the body finishes; a failed run still records its

@@ -20,8 +20,11 @@ def test_good_items_load_with_exact_money_and_phases(tmp_path, items_file, capsy
     out = capsys.readouterr().out
     assert "records read         10" in out and "quarantined          6" in out
 
-    rows = _rows(tmp_path, "SELECT launch_id, status, total_cost, instance_cost, volume_cost, filesystem_cost, "
-                           "control_plane_cost, price_source FROM launches ORDER BY launch_id")
+    rows = _rows(
+        tmp_path,
+        "SELECT launch_id, status, total_cost, instance_cost, volume_cost, filesystem_cost, "
+        "control_plane_cost, price_source FROM launches ORDER BY launch_id",
+    )
     assert [r[0] for r in rows] == ["wl-a1", "wl-a2", "wl-a3", "wl-a4"]
     a1, a2, a3, a4 = rows
     assert a1[2:] == (Decimal("12.3456"), Decimal("10"), Decimal("0.3456"), Decimal("2"), Decimal("0"), "item")
@@ -30,9 +33,12 @@ def test_good_items_load_with_exact_money_and_phases(tmp_path, items_file, capsy
     assert a3[2] is None and a3[7] == "pending"  # COMPLETE without a price yet
     assert a4[1] == "RUNNING" and a4[7] == "pending"
 
-    (phases,) = _rows(tmp_path, "SELECT preparing_hours, waiting_hours, queued_hours, running_hours, total_hours, "
-                                "instance_count, instance_hours, primary_instance_type, primary_purchase_option "
-                                "FROM launches WHERE launch_id = 'wl-a1'")
+    (phases,) = _rows(
+        tmp_path,
+        "SELECT preparing_hours, waiting_hours, queued_hours, running_hours, total_hours, "
+        "instance_count, instance_hours, primary_instance_type, primary_purchase_option "
+        "FROM launches WHERE launch_id = 'wl-a1'",
+    )
     # 10:00 → 10:06 → 10:30 → 11:00 → 15:00; 4 × r6i.4xlarge Spot for 4 h + 1 × c6i.2xlarge for 2 h
     assert phases == pytest.approx((0.1, 0.4, 0.5, 4.0, 5.0, 5, 18.0, "r6i.4xlarge", "Spot"))
     # epoch-second timestamps parse too: wl-a2 ran 1741086000 → 1741093200 = 2 h
@@ -41,8 +47,11 @@ def test_good_items_load_with_exact_money_and_phases(tmp_path, items_file, capsy
 
 def test_resources_are_one_row_each(tmp_path, items_file):
     main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
-    rows = _rows(tmp_path, "SELECT kind, resource_type, family, size, purchase_option, count, size_gb, hours "
-                           "FROM launch_resources WHERE launch_id = 'wl-a1' ORDER BY resource_index")
+    rows = _rows(
+        tmp_path,
+        "SELECT kind, resource_type, family, size, purchase_option, count, size_gb, hours "
+        "FROM launch_resources WHERE launch_id = 'wl-a1' ORDER BY resource_index",
+    )
     assert rows == [
         ("instance", "r6i.4xlarge", "r6i", "4xlarge", "Spot", 4, None, 4.0),
         ("instance", "c6i.2xlarge", "c6i", "2xlarge", "On-Demand", 1, None, 2.0),
@@ -91,7 +100,9 @@ def test_updated_item_replaces_its_row(tmp_path, items_file, fixture_items):
         fh.write(json.dumps({"Item": priced}) + "\n")
     main(["dynamodb-export", str(update), "--data-dir", str(tmp_path)])
     assert _rows(tmp_path, "SELECT count(*), count(DISTINCT launch_id) FROM launches") == [(4, 4)]
-    assert _rows(tmp_path, "SELECT total_cost, price_source FROM launches WHERE launch_id = 'wl-a3'") == [(Decimal("0.2"), "item")]
+    assert _rows(tmp_path, "SELECT total_cost, price_source FROM launches WHERE launch_id = 'wl-a3'") == [
+        (Decimal("0.2"), "item")
+    ]
     assert _rows(tmp_path, "SELECT count(*) FROM launch_resources WHERE launch_id = 'wl-a3'") == [(1,)]
 
 
@@ -109,13 +120,16 @@ def test_provisioned_iops_and_throughput_are_read_from_volumes(tmp_path, items_f
     with gzip.open(update, "wt") as fh:
         fh.write(json.dumps({"Item": item}) + "\n")
     main(["dynamodb-export", str(update), "--data-dir", str(tmp_path)])
-    rows = _rows(tmp_path, "SELECT resource_type, count, size_gb, iops, throughput_mibps FROM launch_resources "
-                           "WHERE launch_id = 'wl-a3' ORDER BY resource_index")
+    rows = _rows(
+        tmp_path,
+        "SELECT resource_type, count, size_gb, iops, throughput_mibps FROM launch_resources "
+        "WHERE launch_id = 'wl-a3' ORDER BY resource_index",
+    )
     assert rows == [("gp3", 2, 500.0, 6000, 250), ("io2", 1, 100.0, 16000, None)]
     # volumes that do not say (the fixture's wl-a1 gp3) keep NULL: the free gp3 baseline applies
-    assert _rows(tmp_path, "SELECT iops, throughput_mibps FROM launch_resources WHERE launch_id = 'wl-a1' AND kind = 'volume'") == [
-        (None, None)
-    ]
+    assert _rows(
+        tmp_path, "SELECT iops, throughput_mibps FROM launch_resources WHERE launch_id = 'wl-a1' AND kind = 'volume'"
+    ) == [(None, None)]
 
 
 def _running_version(item: dict) -> dict:
@@ -160,6 +174,31 @@ def test_malformed_lines_are_quarantined_and_the_rest_loads(tmp_path, items_file
     assert any("line 2 is not valid JSON" in r for r in reasons)
 
 
+def test_a_file_the_fast_parser_refuses_is_read_again_whole(tmp_path, fixture_items):
+    """pyarrow's JSON reader wants one JSON type per field; a number where DynamoDB JSON has a string
+    sends the file to DuckDB's reader, which takes it as text: every item loads, nothing is lost."""
+    odd = dict(fixture_items[0], sample_count={"N": 12}, notes={"BOOL": True})  # N as a JSON number; an unknown attribute
+    path = tmp_path / "odd.json.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.writelines(json.dumps({"Item": item}) + "\n" for item in (fixture_items[1], odd))
+    assert main(["dynamodb-export", str(path), "--data-dir", str(tmp_path / "wh")]) == 0
+    assert _rows(tmp_path / "wh", "SELECT launch_id, sample_count FROM launches ORDER BY 1") == [("wl-a1", 12), ("wl-a2", None)]
+    assert _rows(tmp_path / "wh", "SELECT count(*) FROM quarantine") == [(0,)]
+
+
+def test_the_arrow_and_duckdb_readers_load_the_same_rows(tmp_path, items_file, monkeypatch):
+    """Small files are parsed by pyarrow, large ones by DuckDB's read_json: the warehouse cannot tell which."""
+    everything = "SELECT * EXCLUDE (ingest_run_id) FROM {} ORDER BY ALL"
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path / "arrow")])
+    monkeypatch.setattr(launches_module, "_ARROW_MAX_BYTES", 0)  # every file counts as large
+    main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path / "duckdb")])
+    for table in ("launches", "launch_resources"):
+        rows = _rows(tmp_path / "arrow", everything.format(table))
+        assert len(rows) > 3 and rows == _rows(tmp_path / "duckdb", everything.format(table))
+    reasons = "SELECT record_key, reason, raw_record FROM quarantine ORDER BY ALL"
+    assert _rows(tmp_path / "arrow", reasons) == _rows(tmp_path / "duckdb", reasons)
+
+
 def test_a_run_that_dies_leaves_the_warehouse_whole(tmp_path, items_file, monkeypatch, capsys):
     main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
     before = read_manifest(tmp_path)["tables"]["launches"]
@@ -172,7 +211,9 @@ def test_a_run_that_dies_leaves_the_warehouse_whole(tmp_path, items_file, monkey
     with pytest.raises(RuntimeError):
         main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
     assert read_manifest(tmp_path)["tables"]["launches"] == before
-    assert _rows(tmp_path, "SELECT outcome, message FROM ingest_runs ORDER BY started_at DESC LIMIT 1") == [("failed", "disk full")]
+    assert _rows(tmp_path, "SELECT outcome, message FROM ingest_runs ORDER BY started_at DESC LIMIT 1") == [
+        ("failed", "disk full")
+    ]
     assert _rows(tmp_path, "SELECT count(*) FROM launches") == [(4,)]
 
 
