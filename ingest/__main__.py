@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from ingest import jobs, prices
+    from ingest import jobs  # the other jobs are imported by their commands: a quick command starts quickly
 
     settings = load_settings(args.config, args.data_dir)
     if args.command == "dynamodb":
@@ -161,6 +161,7 @@ def _run(args) -> int:
             raise LedgerError(f"--start {args.start} must be before --end {args.end}")
         jobs.ingest_cost_explorer(replace(settings, cost_explorer=cfg), args.start, args.end, args.responses)
     elif args.command == "demo":
+        from ingest import prices
         from ingest.demo import generate
 
         if args.launches < 1:
@@ -173,6 +174,8 @@ def _run(args) -> int:
         prices.fetch_prices(settings, offline=True, spot_responses=files.spot_history_dir)
         prices.price_launches(settings)
     elif args.command == "prices":
+        from ingest import prices
+
         pricing = replace(settings.pricing, profile=args.profile or settings.pricing.profile)
         prices.fetch_prices(
             replace(settings, pricing=pricing),
@@ -181,6 +184,8 @@ def _run(args) -> int:
             spot_responses=args.spot_responses,
         )
     elif args.command == "price-launches":
+        from ingest import prices
+
         prices.price_launches(settings)
     elif args.command == "backtest":
         from ingest.estimate_jobs import run_backtest

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-
-import boto3
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from ingest.config import CostExplorerSettings
-from ingest.dynamodb import RETRY_CONFIG
+from ingest.dynamodb import retry_config
 from ingest.errors import SourceError
 from ingest.warehouse import WarehouseWriter
+
+if TYPE_CHECKING:
+    import boto3
 
 METRICS = ("UnblendedCost", "AmortizedCost", "NetAmortizedCost", "UsageQuantity")
 SOURCE = "cost-explorer"
@@ -167,6 +168,8 @@ def load_pages(
     rows = [row for page in pages for row in page_rows(page, settings, writer.run_id)]
     if rows:
         # Amounts travel as decimal strings and are cast by DuckDB: exact, and one bulk insert.
+        import pyarrow as pa
+
         table = pa.Table.from_pylist([dict(zip(_COLUMNS, _as_text(row), strict=True)) for row in rows])
         con.register("incoming_costs_arrow", table)
         con.execute(f"INSERT INTO incoming_costs ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM incoming_costs_arrow")
@@ -250,5 +253,7 @@ def _final_range(con, covered: list[DayRange], settings, cursor: dict | None, to
 
 def client(settings: CostExplorerSettings, session: boto3.Session | None = None):
     if session is None:
+        import boto3
+
         session = boto3.Session(profile_name=settings.profile) if settings.profile else boto3.Session()
-    return session.client("ce", region_name=settings.region, endpoint_url=settings.endpoint_url, config=RETRY_CONFIG)
+    return session.client("ce", region_name=settings.region, endpoint_url=settings.endpoint_url, config=retry_config())

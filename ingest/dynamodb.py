@@ -14,15 +14,25 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 import orjson
-from botocore.config import Config
 
 from ingest.errors import SourceError
 
-# Retry only what retrying can fix: botocore's standard mode retries throttling and transient errors.
-RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+
+
+def retry_config() -> Config:
+    """Retry only what retrying can fix: botocore's standard mode retries throttling and transient errors.
+
+    (boto3 is imported when AWS is called, so a run over local files starts without it.)
+    """
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 
 
 def _default(value):
@@ -58,8 +68,11 @@ def scan_to_files(
     A page whose digest is in ``known_pages`` (read, unchanged, by the previous scan) is not staged:
     every page is still fetched, but only new or changed pages are parsed and merged.
     """
-    session = session or boto3.Session()
-    client = session.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG)
+    if session is None:
+        import boto3
+
+        session = boto3.Session()
+    client = session.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=retry_config())
     client.describe_table(TableName=table)  # fail fast, with a clear error, on a missing table
     lock = threading.Lock()
 
@@ -118,7 +131,10 @@ def export_files(location: str, work_dir: Path, session: boto3.Session | None = 
     if location.startswith("s3://"):
         import awswrangler as wr
 
-        session = session or boto3.Session()
+        if session is None:
+            import boto3
+
+            session = boto3.Session()
         try:
             keys = [k for k in wr.s3.list_objects(location, boto3_session=session) if k.endswith((".json.gz", ".json"))]
             out.requests += 1

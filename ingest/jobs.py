@@ -5,8 +5,8 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 from tqdm import tqdm
 
 from ingest import cost_explorer as ce
@@ -14,6 +14,9 @@ from ingest import dynamodb
 from ingest.config import Settings
 from ingest.launches import merge_launches, stage_items, stage_quarantine
 from ingest.run import IngestRun, ingest_run, print_summary
+
+if TYPE_CHECKING:
+    import boto3
 
 
 def _progress(total: int | None, unit: str, desc: str) -> tqdm:
@@ -50,6 +53,8 @@ def ingest_dynamodb(settings: Settings, session: boto3.Session | None = None, fu
     """Scan the launches table; pages identical to the previous scan's are fetched but not re-parsed."""
     ddb = settings.dynamodb
     if session is None:
+        import boto3
+
         session = boto3.Session(profile_name=ddb.profile) if ddb.profile else boto3.Session()
     source = f"dynamodb://{ddb.table}"
     with ingest_run(settings.data_dir, "dynamodb", source, settings=settings) as run:

@@ -14,14 +14,16 @@ import gzip
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import orjson
-import pyarrow as pa
-import pyarrow.json as pa_json
 
 from ingest.config import ItemAttributes
 from ingest.warehouse import WarehouseWriter
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STATUSES = ("PREPARING", "WAITING", "READY", "RUNNING", "COMPLETE", "FAILED")
 _SCALAR = {"S": "VARCHAR", "N": "VARCHAR"}  # a DynamoDB scalar: {S: ..} or {N: ..}, both kept as text
@@ -86,6 +88,7 @@ def item_type(attrs: ItemAttributes) -> str:
 
 def item_schema(attrs: ItemAttributes) -> pa.Schema:
     """The same type as an Arrow schema of the JSON line ``{"Item": ...}``, for pyarrow's JSON reader."""
+    import pyarrow as pa
 
     def render(shape) -> pa.DataType:
         if isinstance(shape, str):
@@ -383,6 +386,8 @@ def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], attrs: ItemAt
     take whole (a malformed line, a value of an unexpected JSON type) is read by DuckDB instead, and
     failing that, line by line. The caller drops the view with ``_drop_items``.
     """
+    import pyarrow as pa  # imported when there is something to parse: a re-ingest of unchanged files starts faster
+
     typ = item_type(attrs)
     schema = item_schema(attrs)
     spec = f"columns={{'Item': '{typ}'}}, format='newline_delimited', maximum_object_size=16777216, filename=true"
@@ -420,6 +425,9 @@ _ARROW_MAX_BYTES = 16 << 20  # about 125k items gzipped; larger files go to Duck
 
 def _parse_with_arrow(path: Path, schema: pa.Schema, source: str | None) -> pa.Table:
     """The file's items as an Arrow table (filename, source, Item); raises if any line does not fit ``schema``."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
     if path.stat().st_size > _ARROW_MAX_BYTES:
         raise pa.ArrowNotImplementedError(f"{path} is read by DuckDB: too large to hold in memory at once")
     table = pa_json.read_json(

@@ -30,6 +30,7 @@ Rules (one function each):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -97,21 +98,40 @@ class PriceStep:
     price: Decimal
 
 
-def step_price_seconds(start_s: int, end_s: int, steps: Sequence[PriceStep]) -> int:
+@dataclass(frozen=True)
+class StepFunction:
+    """Price steps ready to integrate: start seconds ascending and the price from each, in 1e-10 USD per hour."""
+
+    starts: tuple[int, ...]
+    units: tuple[int, ...]
+
+    @classmethod
+    def of(cls, steps: Sequence[PriceStep]) -> StepFunction:
+        ordered = sorted(steps)
+        return cls(tuple(epoch_seconds(s.start) for s in ordered), tuple(price_units(s.price) for s in ordered))
+
+
+def step_price_seconds(start_s: int, end_s: int, steps: Sequence[PriceStep] | StepFunction) -> int:
     """The integral of a step-function price over [start_s, end_s), in (1e-10 USD/h) x seconds.
 
     Each step holds from its start until the next step; the first step also holds before its start
-    and the last after it (the nearest known price).
+    and the last after it (the nearest known price). Only the steps in force during the interval are
+    visited (a bisection finds the first), so a long Spot history costs no more than a short one.
     """
     if end_s <= start_s:
         return 0
-    ordered = sorted(steps)
+    f = steps if isinstance(steps, StepFunction) else StepFunction.of(steps)
+    last = len(f.starts) - 1
+    i = max(bisect_right(f.starts, start_s) - 1, 0)  # the step in force at start_s
     total = 0
-    for i, step in enumerate(ordered):
-        lo = start_s if i == 0 else max(start_s, epoch_seconds(step.start))
-        hi = end_s if i == len(ordered) - 1 else min(end_s, epoch_seconds(ordered[i + 1].start))
+    while i <= last:
+        lo = start_s if i == 0 else max(start_s, f.starts[i])
+        hi = end_s if i == last else min(end_s, f.starts[i + 1])
         if hi > lo:
-            total += price_units(step.price) * (hi - lo)
+            total += f.units[i] * (hi - lo)
+        if i == last or f.starts[i + 1] >= end_s:
+            break
+        i += 1
     return total
 
 
@@ -123,7 +143,7 @@ def flat(price: Decimal) -> list[PriceStep]:
 # --- one rule per resource kind ---------------------------------------------------------------------
 
 
-def instance_cost(started_at: datetime, ended_at: datetime, count: int, steps: Sequence[PriceStep]) -> Decimal:
+def instance_cost(started_at: datetime, ended_at: datetime, count: int, steps: Sequence[PriceStep] | StepFunction) -> Decimal:
     """Linux EC2 instances: per second, 60-second minimum, at the step-function price (flat for OD/RI)."""
     start_s, end_s = epoch_seconds(started_at), epoch_seconds(ended_at)
     billed_end = start_s + max(end_s - start_s, MIN_BILLED_SECONDS)
@@ -257,6 +277,17 @@ class PriceBook:
 
     list_prices: dict[tuple[str | None, str, str, str], Decimal] = field(default_factory=dict)
     spot: dict[tuple[str, str, str], list[PriceStep]] = field(default_factory=dict)
+    _spot_functions: dict[tuple[str, str, str], StepFunction] = field(default_factory=dict, repr=False, compare=False)
+
+    def spot_function(self, region, zone, resource_type) -> StepFunction | None:
+        """The Spot history of (region, zone, type) ready to integrate (built once per key); None when none is held."""
+        key = (region, zone, resource_type)
+        if key not in self._spot_functions:
+            history = self.spot.get(key)
+            if not history:
+                return None
+            self._spot_functions[key] = StepFunction.of(history)
+        return self._spot_functions[key]
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict]) -> PriceBook:
@@ -306,7 +337,7 @@ class LaunchCost:
 ONPREM_PLATFORM = "OnPremHPC"
 
 
-def instance_steps(resource: Resource, region: str | None, book: PriceBook, rules: Rules) -> list[PriceStep] | None:
+def instance_steps(resource: Resource, region: str | None, book: PriceBook, rules: Rules) -> list[PriceStep] | StepFunction | None:
     """The price function of an instance line, by purchase option; None when no price is known."""
     od = book.list_price(region, "instance", resource.resource_type)
     option = resource.purchase_option
@@ -315,8 +346,8 @@ def instance_steps(resource: Resource, region: str | None, book: PriceBook, rule
             return flat(rate10(rules.reserved_rates[resource.resource_type]))
         return None if od is None else flat(rate10(od * rules.reserved_fraction))
     if option == "Spot":
-        history = book.spot.get((region, resource.availability_zone, resource.resource_type))
-        if history:
+        history = book.spot_function(region, resource.availability_zone, resource.resource_type)
+        if history is not None:
             return history
         return None if od is None else flat(rate10(od * rules.spot_fallback_fraction))
     return None if od is None else flat(od)
@@ -466,6 +497,7 @@ __all__ = [
     "onprem_cost",
     "price_launches",
     "step_price_seconds",
+    "StepFunction",
     "volume_cost",
     "what_if",
 ]

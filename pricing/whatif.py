@@ -54,9 +54,8 @@ def reprice(
     launches = launches_from(launch_rows)
     res = resources_from(resources)
     changed = what_if(res, purchase_option=purchase_option, from_option=from_option, family=family, from_family=from_family)
-    # Only the prices these launches can use (a warehouse's Spot history can be large).
     needed = {r.resource_type for r in res} | {r.resource_type for r in changed} | {"eks"}
-    book = book_from(prices[prices["resource_type"].isin(needed) & prices["region"].isin(set(resources["region"].dropna()))])
+    book = book_from(_prices_for(resources, prices, needed))
     now = price_launches(launches, res, book, rules)
     then = price_launches(launches, changed, book, rules)
     both = [lid for lid in now if now[lid].unpriced_resources == 0 and then[lid].unpriced_resources == 0]
@@ -64,3 +63,25 @@ def reprice(
     after = sum((then[lid].total_cost for lid in both), Decimal(0))
     diff, pct = change(current, after)
     return WhatIf(len(both), len(now) - len(both), current, after, diff, pct)
+
+
+_SPOT_KEY = ["region", "availability_zone", "resource_type"]
+
+
+def _prices_for(resources: pd.DataFrame, prices: pd.DataFrame, types: set[str]) -> pd.DataFrame:
+    """Only the prices these launches can use: a warehouse's Spot history can be long.
+
+    Spot points are kept inside the launches' time window, plus the last one before it and the first
+    after it per zone and type (the steps in force at its edges), so every interval prices the same.
+    """
+    wanted = prices[prices["resource_type"].isin(types) & prices["region"].isin(set(resources["region"].dropna()))]
+    is_spot = wanted["purchase_option"] == "Spot"
+    spot = wanted[is_spot & wanted["availability_zone"].isin(set(resources["availability_zone"].dropna()))]
+    if spot.empty:
+        return wanted[~is_spot]
+    first, last = resources["started_at"].min(), resources["ended_at"].max()
+    when = spot["effective_from"]
+    inside = spot[(when >= first) & (when <= last)]
+    before = spot[when < first].sort_values("effective_from").groupby(_SPOT_KEY, sort=False).tail(1)
+    after = spot[when > last].sort_values("effective_from").groupby(_SPOT_KEY, sort=False).head(1)
+    return pd.concat([wanted[~is_spot], before, inside, after], ignore_index=True)

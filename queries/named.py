@@ -63,12 +63,13 @@ def chargeback(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def timing(con: Connection, filters: Filters) -> pd.DataFrame:
     """Hours per compute platform x workflow type x phase: count, sum, mean and p10..p90."""
-    return run(con, "timing", filters.params())
+    return run(con, "timing", {**filters.params(), "pool_workflow_types": False})
 
 
 def timing_by_platform(con: Connection, filters: Filters) -> pd.DataFrame:
-    """Hours per compute platform x phase, quantiles pooled over the workflow types in scope."""
-    return run(con, "timing_by_platform", filters.params())
+    """Hours per compute platform x phase, quantiles pooled over the workflow types in scope (the same query)."""
+    pooled = run(con, "timing", {**filters.params(), "pool_workflow_types": True})
+    return pooled.drop(columns="workflow_type")
 
 
 def instance_types(con: Connection, filters: Filters) -> pd.DataFrame:

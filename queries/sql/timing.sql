@@ -1,13 +1,18 @@
 -- timing: where the hours go, per compute platform, workflow type and phase.
 -- Phases in order: preparing, waiting, queued (READY until RUNNING), running. A launch counts in a
--- phase once it has hours there. Sums add up across groups; the percentiles do not (see
--- timing_by_platform for distributions pooled over workflow types).
+-- phase once it has hours there. Sums add up across groups; the percentiles do not, so with
+-- $pool_workflow_types the workflow types in scope are pooled into one distribution per platform
+-- (workflow_type NULL): quantiles cannot be combined after the fact, so they are taken here.
 -- One scan: each group's four phase columns are aggregated side by side (all five percentiles of a
 -- phase from one sort), then the small result is turned into one row per phase.
-WITH per_group AS (
+WITH grouping_mode AS (  -- one row: whether to pool (parameters sit in WHERE clauses, which Athena can bind)
+    SELECT pooled FROM (VALUES (true), (false)) AS modes (pooled) WHERE pooled = $pool_workflow_types
+),
+
+per_group AS (
     SELECT
-        compute_platform,
-        workflow_type,
+        launch_scope.compute_platform,
+        CASE WHEN grouping_mode.pooled THEN NULL ELSE launch_scope.workflow_type END AS workflow_type,
         count(preparing_hours) AS preparing_launches,
         sum(preparing_hours) AS preparing_total,
         avg(preparing_hours) AS preparing_mean,
@@ -25,7 +30,8 @@ WITH per_group AS (
         avg(running_hours) AS running_mean,
         percentile_cont([0.10, 0.25, 0.50, 0.75, 0.90]) WITHIN GROUP (ORDER BY running_hours) AS running_percentiles
     FROM launch_scope
-    GROUP BY compute_platform, workflow_type
+    CROSS JOIN grouping_mode
+    GROUP BY launch_scope.compute_platform, CASE WHEN grouping_mode.pooled THEN NULL ELSE launch_scope.workflow_type END
 ),
 
 phases (phase_order, phase) AS (

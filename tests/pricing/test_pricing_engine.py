@@ -284,3 +284,25 @@ def test_parts_add_up_to_the_total_for_every_launch(rows, steps):
         parts = cost.instance_cost + cost.volume_cost + cost.filesystem_cost + cost.control_plane_cost
         assert parts == cost.total_cost
         assert cost.total_cost == cost.total_cost.quantize(D("0.000001"))  # exact micro-dollars: sums to the cent too
+
+
+def _integral_second_by_second_in_blocks(s: int, e: int, steps) -> int:
+    """The price in force at each second, summed over [s, e): the definition, with no search."""
+    ordered = sorted(steps)
+    starts = [epoch_seconds(p.start) for p in ordered]
+    total, t = 0, s
+    while t < e:
+        in_force = [i for i, start in enumerate(starts) if start <= t]
+        i = in_force[-1] if in_force else 0
+        later = [start for start in starts if start > t]
+        upto = min([e, *later])
+        total += int(ordered[i].price.scaleb(10)) * (upto - t)
+        t = upto
+    return total
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=step_lists, start=offsets, length=st.integers(0, 40 * 24 * 3600))
+def test_the_step_integral_is_the_price_in_force_at_every_second(steps, start, length):
+    s = epoch_seconds(T0) - 3 * 24 * 3600 + start  # intervals that begin before, among and after the steps
+    assert step_price_seconds(s, s + length, steps) == _integral_second_by_second_in_blocks(s, s + length, steps)

@@ -74,7 +74,7 @@ def test_every_named_query_parses_back_as_trino_with_its_parameters(name):
 def test_bound_statement_is_trino_with_one_value_per_question_mark(name):
     sql = queries.load(name)
     filters = Filters(date(2025, 1, 1), date(2025, 3, 31), consumers=("genomics", INJECTION), statuses=("FAILED",))
-    params = {**filters.params(), "limit": 20, "recent_per_group": 10_000}
+    params = {**filters.params(), "limit": 20, "recent_per_group": 10_000, "pool_workflow_types": True}
     bound, values = bind_qmark(to_trino(sql), engine.bind(sql, params, name))
     tree = sqlglot.parse_one(bound, read="trino")
     assert len(list(tree.find_all(exp.Placeholder))) == len(values)
