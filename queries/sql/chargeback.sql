@@ -1,6 +1,7 @@
 -- chargeback: the statement lines, one per consumer and launch month.
--- Amounts are the prices the workflow manager wrote on each launch (instance + volume + filesystem
--- + control plane = total). Launches still pending a price are counted but carry no amount.
+-- Amounts are the prices the workflow manager wrote on each launch, or the pricing engine's for a
+-- launch it left unpriced (price_source 'computed'); instance + volume + filesystem + control plane =
+-- total. Launches still pending a price are counted but carry no amount.
 WITH priced_parts AS (
     SELECT
         consumer,
