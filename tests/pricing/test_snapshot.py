@@ -89,8 +89,12 @@ def test_every_row_says_how_well_it_is_sourced_and_names_its_witnesses(doc):
             n = int(re.match(r"verified, (\d+) sources agree: ", row["source"]).group(1))
             assert n >= 2, row
         if s != "estimate, not a list price: ":
-            # a witness is a package file, a repository file at a commit, or a page
-            assert re.search(r"wheel |@[0-9a-f]{8}|https?://|aws\.amazon\.com|\.md|\.js", witnesses), row
+            # a witness is a package file, a repository file at a commit, a page, or AWS's Price List itself
+            # located by version or SKU (quoted somewhere public)
+            assert re.search(
+                r"wheel |@[0-9a-f]{8}|https?://|aws\.amazon\.com|\.md|\.js|Price List (version|publication) \d|SKU [A-Z0-9]{16}",
+                witnesses,
+            ), row
 
 
 def test_prices_are_positive_exact_decimals(doc):
@@ -139,11 +143,13 @@ def test_figures_checked_by_hand_against_their_sources(prices):
     assert price(prices, "us-east-1", "io2", "iops") == Decimal("19.50") / 300
 
 
-def test_the_p4d_figures_outside_us_east_1_are_labelled_estimates(prices):
-    for region in ("us-west-2", "eu-west-1"):
-        assert status(prices[(region, "p4d.24xlarge", "usage")]) == "estimate, not a list price: "
-    # eu-west-1: libcloud's pre-cut 35.39655 x 0.67 (the us-east-1 cut, 21.957642 / 32.7726), to 6 places
-    assert price(prices, "eu-west-1", "p4d.24xlarge") == Decimal("23.715688")
+def test_the_p4d_figures_are_after_the_june_2025_price_cut_in_every_region(prices):
+    # AWS's offer files of 2026-09-10: us-west-2 differs from us-east-1 at the 7th decimal
+    assert price(prices, "us-east-1", "p4d.24xlarge") == Decimal("21.957642")
+    assert price(prices, "us-west-2", "p4d.24xlarge") == Decimal("21.95764")
+    assert price(prices, "eu-west-1", "p4d.24xlarge") == Decimal("23.71569")
+    assert status(prices[("us-west-2", "p4d.24xlarge", "usage")]) == "verified, "
+    assert status(prices[("eu-west-1", "p4d.24xlarge", "usage")]) == "one source: "
 
 
 def test_the_readme_counts_match_the_rows(doc):
