@@ -246,3 +246,13 @@ def test_every_schema_table_has_a_partition_key():
     from ingest.warehouse import TABLES, schema_columns
 
     assert set(TABLES) == set(schema_columns())
+
+
+def test_files_are_read_in_batches_of_a_bounded_size(tmp_path):
+    sizes = {"a": 10, "b": 10, "c": 25, "d": 3, "e": 40}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    files = [tmp_path / n for n in sizes]
+    batches = [[f.name for f in b] for b in launches_module._batches(files, 24)]
+    # consecutive, never over the budget unless one file alone is (then it is a batch of its own)
+    assert batches == [["a", "b"], ["c"], ["d"], ["e"]]
