@@ -37,9 +37,7 @@ CREATE OR REPLACE MACRO ll_text(v) AS coalesce(v.S, v.N);
 CREATE OR REPLACE MACRO ll_ts(v) AS CASE
     WHEN v.N IS NOT NULL THEN to_timestamp(TRY_CAST(v.N AS DOUBLE)) AT TIME ZONE 'UTC'
     ELSE make_timestamp(epoch_us(TRY_CAST(v.S AS TIMESTAMPTZ))) END;  -- the UTC wall time, 3x cheaper than AT TIME ZONE
-CREATE OR REPLACE MACRO ll_bad_ts(v) AS ll_text(v) IS NOT NULL AND ll_ts(v) IS NULL;
 CREATE OR REPLACE MACRO ll_money(v) AS TRY_CAST(trim(ll_text(v)) AS DECIMAL(18,6));
-CREATE OR REPLACE MACRO ll_bad_money(v) AS ll_text(v) IS NOT NULL AND ll_money(v) IS NULL;
 CREATE OR REPLACE MACRO ll_num(v) AS TRY_CAST(ll_text(v) AS DOUBLE);
 CREATE OR REPLACE MACRO ll_hours(a, b) AS epoch(b - a) / 3600.0;
 CREATE OR REPLACE MACRO ll_purchase(p) AS CASE
@@ -101,47 +99,54 @@ def item_schema(attrs: ItemAttributes) -> pa.Schema:
     return pa.schema([("Item", render(item_shape(attrs)))])
 
 
+_COSTS = (("total_cost", "totalCost"), ("instance_cost", "instance_cost"), ("volume_cost", "volume_cost"),
+          ("filesystem_cost", "filesystem_cost"))  # (column, the name a reason gives it)
+
+
 def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
-    """Flatten parsed items (a relation with columns rn, source, Item) into typed launch columns."""
+    """Flatten parsed items (a relation with columns rn, source, Item) into typed launch columns.
+
+    Each timestamp and cost string is parsed once (inner SELECT); the outer one tells a value that
+    is missing from one that did not parse by comparing the text with its parsed value.
+    """
     a = {k: f'Item."{getattr(attrs, k)}"' for k in ItemAttributes.__dataclass_fields__}
     times = a["status_times"] + ".M"
     res = a["resources"] + ".M"
-    status_cols = ",\n        ".join(f"ll_ts({times}.{s}) AS {s.lower()}_ts" for s in STATUSES)
-    bad_times = " OR ".join(f"ll_bad_ts({times}.{s})" for s in STATUSES)
+    status_cols = ",\n            ".join(
+        f"ll_ts({times}.{s}) AS {s.lower()}_ts, ll_text({times}.{s}) AS {s.lower()}_text" for s in STATUSES
+    )
+    cost_cols = ",\n            ".join(
+        f"ll_money({a[c]}) AS {c}, ll_text({a[c]}) AS {c}_text" for c, _ in _COSTS
+    )
+    bad_times = " OR ".join(f"({s.lower()}_text IS NOT NULL AND {s.lower()}_ts IS NULL)" for s in STATUSES)
+    bad_cost = " ".join(f"WHEN {c}_text IS NOT NULL AND {c} IS NULL THEN '{name}'" for c, name in _COSTS)
+    texts = [f"{s.lower()}_text" for s in STATUSES] + [f"{c}_text" for c, _ in _COSTS]
     return f"""
-    SELECT
-        rn, source,
-        nullif(trim(ll_text({a["launch_id"]})), '') AS launch_id,
-        ll_text({a["consumer"]}) AS consumer,
-        ll_text({a["workflow_type"]}) AS workflow_type,
-        ll_text({a["compute_platform"]}) AS compute_platform,
-        ll_text({a["region"]}) AS region,
-        upper(ll_text({a["status"]})) AS status,
-        ll_text({a["input_path"]}) AS input_path,
-        ll_num({a["input_size_gb"]}) AS input_size_gb,
-        ll_text({a["input_size_gb"]}) AS input_size_text,
-        TRY_CAST(ll_num({a["sample_count"]}) AS INTEGER) AS sample_count,
-        {status_cols},
+    SELECT * EXCLUDE ({", ".join(texts)}),
         {bad_times} AS has_bad_status_time,
-        ll_money({a["total_cost"]}) AS total_cost,
-        ll_money({a["instance_cost"]}) AS instance_cost,
-        ll_money({a["volume_cost"]}) AS volume_cost,
-        ll_money({a["filesystem_cost"]}) AS filesystem_cost,
-        CASE
-            WHEN ll_bad_money({a["total_cost"]}) THEN 'totalCost'
-            WHEN ll_bad_money({a["instance_cost"]}) THEN 'instance_cost'
-            WHEN ll_bad_money({a["volume_cost"]}) THEN 'volume_cost'
-            WHEN ll_bad_money({a["filesystem_cost"]}) THEN 'filesystem_cost'
-        END AS bad_cost_field,
-        coalesce(ll_text({a["total_cost"]}), ll_text({a["instance_cost"]}), ll_text({a["volume_cost"]}),
-                 ll_text({a["filesystem_cost"]})) AS any_cost_text,
-        [ll_text({a["total_cost"]}), ll_text({a["instance_cost"]}), ll_text({a["volume_cost"]}),
-         ll_text({a["filesystem_cost"]})] AS cost_texts,
-        coalesce({res}.instances.L, []) AS instances,
-        coalesce({res}.volumes.L, []) AS volumes,
-        {res}.filesystem.M AS filesystem,
-        {res}.cluster.M AS cluster
-    FROM ({source_sql})
+        CASE {bad_cost} END AS bad_cost_field,
+        [{", ".join(f"{c}_text" for c, _ in _COSTS)}] AS cost_texts
+    FROM (
+        SELECT
+            rn, source,
+            nullif(trim(ll_text({a["launch_id"]})), '') AS launch_id,
+            ll_text({a["consumer"]}) AS consumer,
+            ll_text({a["workflow_type"]}) AS workflow_type,
+            ll_text({a["compute_platform"]}) AS compute_platform,
+            ll_text({a["region"]}) AS region,
+            upper(ll_text({a["status"]})) AS status,
+            ll_text({a["input_path"]}) AS input_path,
+            ll_num({a["input_size_gb"]}) AS input_size_gb,
+            ll_text({a["input_size_gb"]}) AS input_size_text,
+            TRY_CAST(ll_num({a["sample_count"]}) AS INTEGER) AS sample_count,
+            {status_cols},
+            {cost_cols},
+            coalesce({res}.instances.L, []) AS instances,
+            coalesce({res}.volumes.L, []) AS volumes,
+            {res}.filesystem.M AS filesystem,
+            {res}.cluster.M AS cluster
+        FROM ({source_sql})
+    )
     """
 
 
