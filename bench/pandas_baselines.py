@@ -27,10 +27,11 @@ def _launches(data_dir: Path, columns: list[str], filters: Filters) -> pd.DataFr
 
 def baselines(data_dir: Path, filters: Filters) -> dict[str, Callable[[], pd.DataFrame]]:
     def overview():
-        f = _launches(data_dir, ["total_cost", "status", "total_hours", "ended_at"], filters)
+        f = _launches(data_dir, ["total_cost", "status", "total_hours", "ended_at", "price_source"], filters)
         priced = f["total_cost"].dropna()
         return pd.DataFrame([{
             "launches": len(f), "priced_launches": len(priced), "total_spend": priced.sum(),
+            "computed_price_launches": int((f["price_source"] == "computed").sum()),
             "failed_spend": f.loc[f["status"] == "FAILED", "total_cost"].dropna().sum(),
             "median_hours": f.loc[f["ended_at"].notna(), "total_hours"].median(),
         }])  # fmt: skip

@@ -64,7 +64,12 @@ if not had_launches_before:
 if int(now["pending_price_launches"]):
     st.warning(
         f"{count(now['pending_price_launches'])} of {count(now['launches'])} launches have no price yet (still running, "
-        "or waiting for the benchmarking step) and are not in the spend. See Data health."
+        "or not yet priced by the pricing engine) and are not in the spend. See Data health."
+    )
+if int(now["computed_price_launches"]):
+    st.caption(
+        f"{count(now['computed_price_launches'])} launches had no price from the workflow manager: their spend is the "
+        "pricing engine's, computed from what they consumed at list and Spot prices."
     )
 
 by_month = data.fetch("monthly_spend_by_consumer", scope.filters)

@@ -20,6 +20,7 @@ def expected(rows: pd.DataFrame) -> dict:
         "launches": len(rows),
         "priced_launches": len(priced),
         "pending_price_launches": len(rows) - len(priced),
+        "computed_price_launches": int((priced["price_source"] == "computed").sum()),
         "cost_per_launch": spend / len(priced) if len(priced) else None,
         "ended_launches": len(ended),
         "median_hours": ended["total_hours"].median(),
@@ -30,7 +31,7 @@ def expected(rows: pd.DataFrame) -> dict:
 def assert_matches(row, want):
     assert row["total_spend"] == want["total_spend"]
     assert row["failed_spend"] == want["failed_spend"]
-    for key in ("launches", "priced_launches", "pending_price_launches", "ended_launches"):
+    for key in ("launches", "priced_launches", "pending_price_launches", "computed_price_launches", "ended_launches"):
         assert row[key] == want[key], key
     if want["cost_per_launch"] is None:
         assert row["cost_per_launch"] is None
