@@ -4,7 +4,7 @@ import copy
 import json
 import shutil
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -275,3 +275,16 @@ def test_computed_prices_survive_a_re_ingest_of_the_same_items(demo_data, tmp_pa
     after = con.sql("SELECT launch_id, total_cost FROM launches WHERE price_source = 'computed' ORDER BY 1").fetchall()
     assert after == before  # same items, same row_hash: the rows (and their computed prices) are kept
     assert con.sql("SELECT count(*) FROM launches WHERE price_source = 'pending' AND ended_at IS NOT NULL").fetchall() == [(0,)]
+
+
+def test_the_overview_counts_the_launches_the_engine_priced(demo_data):
+    import queries
+    from queries import Filters
+
+    con = connect(demo_data)
+    rows = con.sql("SELECT launched_at, price_source, total_cost FROM launches").fetchall()
+    in_period = [(source, cost) for at, source, cost in rows if datetime(2026, 1, 1) <= at < datetime(2026, 11, 1)]
+    row = queries.overview(con, Filters(date(2026, 1, 1), date(2026, 10, 31))).loc["current"]
+    assert row["computed_price_launches"] == sum(source == "computed" for source, _ in in_period) > 0
+    # their prices are in the spend
+    assert row["total_spend"] == sum((cost for _, cost in in_period if cost is not None), Decimal(0))
