@@ -20,7 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,16 +139,15 @@ def _timed(fn, repeat: int) -> dict:
     return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1)}
 
 
-def bench_queries(data_dir: Path, repeat: int) -> list[dict]:
+def query_calls(con, everything, month: date) -> dict[str, Callable[[], object]]:
+    """Every named query, called as its page calls it: the whole history in scope, ``month`` for a statement."""
     import queries as q
-    from bench import pandas_baselines
-    from ingest.warehouse import connect
+    from estimates.estimator import EstimatorSettings
+    from queries import billing
+    from queries import pricing as pq
 
-    con = connect(data_dir)
-    options = q.filter_options(con)
-    everything = q.Filters(options.first_day, options.last_day)
-    calls = {
-        "filter_options": lambda: q.filter_options(con),
+    return {
+        "filter_options": lambda: q.filter_options(con),  # runs launch_period too
         "overview": lambda: q.overview(con, everything),
         "chargeback": lambda: q.chargeback(con, everything),
         "timing": lambda: q.timing(con, everything),
@@ -161,7 +161,32 @@ def bench_queries(data_dir: Path, repeat: int) -> list[dict]:
         "quarantine_reasons": lambda: q.quarantine_reasons(con),
         "quarantined_records": lambda: q.quarantined_records(con),
         "pending_prices": lambda: q.pending_prices(con, everything),
+        "estimate_history": lambda: q.estimate_history(
+            con, everything, recent_per_group=2 * EstimatorSettings().max_launches_per_group
+        ),
+        "monthly_billed_spend": lambda: q.monthly_billed_spend(con, everything),
+        "backtest_results": lambda: q.backtest_results(con),
+        "cost_forecasts": lambda: q.cost_forecasts(con, everything),
+        "reconciliation": lambda: pq.reconciliation(con, everything),
+        "whatif_resources": lambda: pq.whatif_resources(con, everything, limit=2000),
+        "price_points": lambda: pq.price_points(con),
+        "bill_lines": lambda: billing.bill_lines(con, month),
+        "statement_launches": lambda: billing.statement_launches(con, month),
+        "statement_months": lambda: billing.statement_months(con),
+        "closed_statements": lambda: billing.closed_statements(con, month),
     }
+
+
+def bench_queries(data_dir: Path, repeat: int) -> list[dict]:
+    import queries as q
+    from bench import pandas_baselines
+    from ingest.warehouse import connect
+
+    con = connect(data_dir)
+    options = q.filter_options(con)
+    everything = q.Filters(options.first_day, options.last_day)
+    last_full_month = (options.last_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    calls = query_calls(con, everything, last_full_month)
     baselines = pandas_baselines.baselines(data_dir, everything)
     rows = []
     for name, call in calls.items():

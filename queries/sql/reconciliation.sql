@@ -24,23 +24,33 @@ WITH computed AS (
     GROUP BY s.consumer, s.launch_month
 ),
 
-billed AS (
+billed_by_service AS (  -- one pass over costs_daily: the launch services apart from the rest
     SELECT
         consumer,
         usage_month AS month,
-        sum(CASE WHEN service IN (
+        service IN (
             'Amazon Elastic Compute Cloud - Compute', 'EC2 - Other', 'Amazon FSx', 'Amazon Elastic Kubernetes Service'
-        ) THEN unblended_cost ELSE 0 END) AS billed_cost,
-        sum(CASE WHEN service IN (
-            'Amazon Elastic Compute Cloud - Compute', 'EC2 - Other', 'Amazon FSx', 'Amazon Elastic Kubernetes Service'
-        ) THEN 0 ELSE unblended_cost END) AS other_services_cost,
-        sum(unblended_cost - net_amortized_cost) AS discounts,
-        max(CASE WHEN estimated THEN 1 ELSE 0 END) AS has_estimated_days
+        ) AS launch_service,
+        sum(unblended_cost) AS unblended_cost,
+        sum(net_amortized_cost) AS net_amortized_cost,
+        bool_or(estimated) AS estimated
     FROM costs_daily
     WHERE
         usage_month BETWEEN date_trunc('month', $start) AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
-    GROUP BY consumer, usage_month
+    GROUP BY 1, 2, 3
+),
+
+billed AS (
+    SELECT
+        consumer,
+        month,
+        sum(CASE WHEN launch_service THEN unblended_cost ELSE 0 END) AS billed_cost,
+        sum(CASE WHEN launch_service THEN 0 ELSE unblended_cost END) AS other_services_cost,
+        sum(unblended_cost - net_amortized_cost) AS discounts,
+        max(CASE WHEN estimated THEN 1 ELSE 0 END) AS has_estimated_days
+    FROM billed_by_service
+    GROUP BY consumer, month
 )
 
 SELECT
