@@ -88,6 +88,24 @@ CREATE TABLE costs_daily (
     provider             VARCHAR         -- who bills the charge (FOCUS ProviderName); NULL means AWS (Cost Explorer, CUR)
 );
 
+-- Derived: costs_daily summed per month, kept in step by the writer whenever costs_daily changes
+-- (ingest.warehouse.ROLLUPS), so month-level questions of a big bill read thousands of rows, not millions.
+CREATE TABLE costs_monthly (
+    usage_month          DATE,           -- first day of the month
+    consumer             VARCHAR,        -- the tag value; NULL for untagged spend
+    tag_key              VARCHAR,        -- the cost-allocation tag grouped on
+    service              VARCHAR,        -- AWS service (or other grouping value)
+    currency             VARCHAR,        -- unit of the cost columns
+    source               VARCHAR,        -- where the daily rows came from (cost-explorer, focus, cur)
+    unblended_cost       DECIMAL(18,6),  -- sum over the month's daily rows
+    amortized_cost       DECIMAL(18,6),  -- sum over the month's daily rows
+    net_amortized_cost   DECIMAL(18,6),  -- sum over the month's daily rows
+    estimated            BOOLEAN,        -- any of its days still an estimate
+    first_day            DATE,           -- first billing day summed
+    last_day             DATE,           -- last billing day summed
+    daily_rows           BIGINT          -- costs_daily rows summed
+);
+
 CREATE TABLE ingest_runs (
     run_id               VARCHAR,
     command              VARCHAR,        -- dynamodb, dynamodb-export, cost-explorer, demo

@@ -32,6 +32,7 @@ PARTITION_KEYS = {
     "launches": "strftime(r.launch_month, '%Y-%m')",
     "launch_resources": "strftime(r.launch_month, '%Y-%m')",
     "costs_daily": "strftime(r.usage_month, '%Y-%m')",
+    "costs_monthly": "strftime(r.usage_month, '%Y-%m')",
     "ingest_runs": "r.run_id",
     "quarantine": "r.run_id",
     "closed_statements": "strftime(CAST(r.statement_month AS DATE), '%Y-%m')",
@@ -41,6 +42,18 @@ PARTITION_KEYS = {
     "cost_forecasts": "r.ingest_run_id",
 }
 TABLES = tuple(PARTITION_KEYS)  # every table of schema.sql (a test keeps the two in step)
+# Derived tables: {table: (the table it sums, the SELECT over that table's rows, a relation named "daily")}.
+# Same partitions as the source; the writer rebuilds a partition whenever the source's changes.
+ROLLUPS = {
+    "costs_monthly": (
+        "costs_daily",
+        """SELECT usage_month, consumer, tag_key, service, currency, source,
+                  sum(unblended_cost) AS unblended_cost, sum(amortized_cost) AS amortized_cost,
+                  sum(net_amortized_cost) AS net_amortized_cost, bool_or(estimated) AS estimated,
+                  min(usage_date) AS first_day, max(usage_date) AS last_day, count(*) AS daily_rows
+           FROM daily GROUP BY ALL""",
+    ),
+}
 MANIFEST = "manifest.json"
 PREVIOUS_MANIFEST = "manifest.prev.json"
 CATALOG = "warehouse.duckdb"
@@ -220,6 +233,8 @@ class WarehouseWriter:
 
     def commit(self, keep_only: tuple[str, ...] | None = None) -> dict:
         """Swap in a manifest with the pending partitions. ``keep_only`` commits just those tables."""
+        if keep_only is None:
+            self._rebuild_rollups()
         tables = {t: dict(p) for t, p in self.manifest["tables"].items()}
         for table, parts in self.pending.items():
             if keep_only is not None and table not in keep_only:
@@ -249,6 +264,23 @@ class WarehouseWriter:
         self.pending = {}
         self.pending_cursors = {}
         return new
+
+    def _rebuild_rollups(self) -> None:
+        """Recompute each derived table's partitions whose source partition changed in this run, or that it lacks."""
+        for table, (source, select) in ROLLUPS.items():
+            held = self.manifest["tables"][source]
+            changed = self.pending.get(source, {})
+            after = {**held, **changed}
+            parts = set(changed) | (set(after) - set(self.manifest["tables"][table]))
+            live = sorted(p for p in parts if after.get(p))
+            self.drop_partitions(table, sorted(p for p in parts if not after.get(p)))
+            if not live:
+                continue
+            files = [str(self.root / f) for p in live for f in after[p]]
+            rows = f"WITH daily AS ({files_sql(source, files)}) {select}"
+            written = self.write_files(table, rows, tag=f"rollup-{source}")
+            for part in live:
+                self.adopt(table, part, written.get(part, []))
 
     def _write_catalog(self, manifest: dict) -> None:
         tmp = self.root.parent / f".{CATALOG}.{self.run_id}"

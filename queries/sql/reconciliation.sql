@@ -24,7 +24,7 @@ WITH computed AS (
     GROUP BY s.consumer, s.launch_month
 ),
 
-billed_by_service AS (  -- one pass over costs_daily: the launch services apart from the rest
+billed_by_service AS (  -- costs_monthly: the bill already summed per month (costs_daily would be millions of rows)
     SELECT
         consumer,
         usage_month AS month,
@@ -34,7 +34,7 @@ billed_by_service AS (  -- one pass over costs_daily: the launch services apart 
         sum(unblended_cost) AS unblended_cost,
         sum(net_amortized_cost) AS net_amortized_cost,
         bool_or(estimated) AS estimated
-    FROM costs_daily
+    FROM costs_monthly
     WHERE
         usage_month BETWEEN date_trunc('month', $start) AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))

@@ -28,6 +28,7 @@ PARTITIONED_BY = {
     "launches": ("launch_month", "date"),
     "launch_resources": ("launch_month", "date"),
     "costs_daily": ("usage_month", "date"),
+    "costs_monthly": ("usage_month", "date"),
     "ingest_runs": ("run_id", "string"),
     "quarantine": ("run_id", "string"),
     "closed_statements": ("statement_month", "date"),
@@ -173,7 +174,7 @@ def test_only_changed_partitions_are_uploaded_and_dropped_ones_removed(lake, fre
         writer.commit()
     result = publish(settings, fresh_data_dir)
     assert result.uploaded == {"launches": ["2025-02"]}
-    assert result.removed == {"costs_daily": ["2025-03"]}
+    assert result.removed == {"costs_daily": ["2025-03"], "costs_monthly": ["2025-03"]}  # the rollup follows its source
     after = objects()
     old_feb = {k for k in before if k.startswith("warehouse/launches/launch_month=2025-02-01/")}
     new_feb = {k for k in after if k.startswith("warehouse/launches/launch_month=2025-02-01/")}
@@ -185,7 +186,7 @@ def test_only_changed_partitions_are_uploaded_and_dropped_ones_removed(lake, fre
     untouched = {
         k: v
         for k, v in before.items()
-        if "launches/launch_month=2025-02-01/" not in k and "costs_daily/usage_month=2025-03-01/" not in k
+        if "launches/launch_month=2025-02-01/" not in k and "/usage_month=2025-03-01/" not in k
     }
     assert {k: after[k] for k in untouched} == untouched
 
