@@ -1,21 +1,48 @@
 -- monthly_billed_spend: what Cost Explorer billed per consumer tag value and month, the series the
 -- spend forecast learns from, with the first and last day the bill covers (to tell whole months).
 -- Untagged spend (consumer NULL) is left out: no consumer plans it, but its days count as covered.
--- One pass over costs_daily: the days covered come from the per-month rows, not a second scan.
--- UnblendedCost only (what the forecast learns from): at 10M cost rows every summed column costs ~65 ms.
-WITH per_month AS (
+-- Months wholly inside the period come summed from costs_monthly; only the (at most two) months the
+-- period cuts are read day by day from costs_daily, so a 10M-row bill costs thousands of rows here.
+-- UnblendedCost only (what the forecast learns from), grouped by currency: amounts in different
+-- currencies are never added together.
+WITH billed_days AS (
     SELECT
-        usage_month AS month,
+        usage_month,
         consumer,
-        currency,  -- a group key: amounts in different currencies are never added together
-        sum(unblended_cost) AS unblended_cost,
-        min(usage_date) AS first_day,
-        max(usage_date) AS last_day
+        currency,
+        unblended_cost,
+        first_day,
+        last_day
+    FROM costs_monthly
+    WHERE
+        usage_month BETWEEN date_trunc('month', $start) AND $end
+        AND usage_month >= $start AND usage_month + INTERVAL 1 MONTH <= $end + INTERVAL 1 DAY  -- a whole month
+        AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+    UNION ALL
+    SELECT
+        usage_month,
+        consumer,
+        currency,
+        unblended_cost,
+        usage_date AS first_day,
+        usage_date AS last_day
     FROM costs_daily
     WHERE
         usage_month BETWEEN date_trunc('month', $start) AND $end  -- skips other months' files
+        AND NOT (usage_month >= $start AND usage_month + INTERVAL 1 MONTH <= $end + INTERVAL 1 DAY)  -- a month cut
         AND usage_date BETWEEN $start AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+),
+
+per_month AS (
+    SELECT
+        usage_month AS month,
+        consumer,
+        currency,
+        sum(unblended_cost) AS unblended_cost,
+        min(first_day) AS first_day,
+        max(last_day) AS last_day
+    FROM billed_days
     GROUP BY usage_month, consumer, currency
 ),
 
