@@ -24,7 +24,7 @@ WITH charges AS (
             CASE WHEN COALESCE(effective_cost, net_amortized_cost) < 0 THEN 'Credit' ELSE 'Usage' END
         ) AS charge_category
     FROM costs_daily
-    WHERE usage_month BETWEEN date_trunc('month', $start) AND $end
+    WHERE usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
 )
 
 SELECT

@@ -3,12 +3,13 @@
 -- first CTE, so the filters live here and nowhere else.
 -- The period counts launches by the day they started (launched_at, UTC), both ends included.
 -- The launch_month condition says the same thing coarsely: launches are stored one file per
--- launch month, so it lets the engine skip the files of other months.
+-- launch month, so it lets the engine skip the files of other months. The CAST matters: date_trunc
+-- gives a TIMESTAMP, and a DATE column compared with one is cast row by row and cannot be pruned.
 -- An empty list parameter means "no filter" (every consumer, workflow type, platform, status).
 SELECT *
 FROM launches
 WHERE
-    launch_month BETWEEN date_trunc('month', $start) AND $end
+    launch_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
     AND CAST(launched_at AS DATE) BETWEEN $start AND $end
     AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
     AND (cardinality($workflow_types) = 0 OR list_contains($workflow_types, workflow_type))

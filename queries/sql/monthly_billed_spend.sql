@@ -15,7 +15,7 @@ WITH billed_days AS (
         last_day
     FROM costs_monthly
     WHERE
-        usage_month BETWEEN date_trunc('month', $start) AND $end
+        usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
         AND usage_month >= $start AND usage_month + INTERVAL 1 MONTH <= $end + INTERVAL 1 DAY  -- a whole month
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
     UNION ALL
@@ -28,7 +28,7 @@ WITH billed_days AS (
         usage_date AS last_day
     FROM costs_daily
     WHERE
-        usage_month BETWEEN date_trunc('month', $start) AND $end  -- skips other months' files
+        usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end  -- skips other months' files
         AND NOT (usage_month >= $start AND usage_month + INTERVAL 1 MONTH <= $end + INTERVAL 1 DAY)  -- a month cut
         AND usage_date BETWEEN $start AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))

@@ -18,7 +18,7 @@ WITH computed AS (
     LEFT JOIN (
         -- the same months as the scope: lets the engine skip the other months' files
         SELECT launch_id, total_cost FROM launch_costs
-        WHERE launch_month BETWEEN date_trunc('month', $start) AND $end
+        WHERE launch_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
     ) AS c ON c.launch_id = s.launch_id
     WHERE s.compute_platform <> 'OnPremHPC'
     GROUP BY s.consumer, s.launch_month
@@ -36,7 +36,7 @@ billed_by_service AS (  -- costs_monthly: the bill already summed per month (cos
         bool_or(estimated) AS estimated
     FROM costs_monthly
     WHERE
-        usage_month BETWEEN date_trunc('month', $start) AND $end
+        usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
     GROUP BY 1, 2, 3
 ),

@@ -55,5 +55,5 @@ FROM recent AS l
 INNER JOIN launch_resources AS r ON r.launch_id = l.launch_id AND r.launch_month = l.launch_month
 WHERE
     l.recency <= $limit
-    AND r.launch_month BETWEEN date_trunc('month', $start) AND $end  -- skips other months' files
+    AND r.launch_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end  -- skips other months' files
 ORDER BY r.launch_id, r.resource_index
