@@ -11,6 +11,7 @@ batches so memory stays flat however large the table is. ``merge_launches`` then
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -466,26 +467,42 @@ def _parse_with_arrow(path: Path, schema: pa.Schema, source: str | None) -> pa.T
 def _read_damaged_file(con, path: Path, insert: str, spec: str, source: str | None, stage_dir: Path, tag: str,
                        result: StageResult) -> None:  # fmt: skip
     """A malformed line spoils DuckDB's bulk read: sort this file's lines, good from bad, in Python,
-    quarantine the bad ones with their line number, and load the rest."""
+    quarantine the bad ones with their line number, and load the rest.
+
+    Lines that are not JSON items are found in one pass; only if DuckDB still refuses what is left
+    is each remaining line tried on its own (slow, and rare: a value of a type DuckDB cannot read).
+    """
     clean = stage_dir / f"{tag}-clean.json"
     label = source or str(path)
     bad = []
+    kept: list[tuple[int, bytes]] = []
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as src, open(clean, "wb") as out:
-        for lineno, line in enumerate(src, 1):
+    with opener(path, "rb") as src:
+        for lineno, line in _lines_until_cut(src, label, bad):
             if not line.strip():
                 continue
             try:
                 doc = orjson.loads(line)
                 if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
                     raise ValueError("no Item object")
-                con.execute(f"SELECT * FROM read_json(?, {spec})", [_one_line_file(stage_dir, line)]).fetchall()
-            except (ValueError, duckdb.Error) as exc:
+            except ValueError as exc:
                 why = "not valid JSON" if isinstance(exc, orjson.JSONDecodeError) else "not a DynamoDB JSON item"
                 bad.append((label, f"line {lineno} is {why}", line.decode("utf-8", "replace")[:10000]))
                 continue
-            out.write(line.rstrip(b"\n") + b"\n")
-    con.execute(insert, {"paths": [str(clean)], "source": label})
+            kept.append((lineno, line.rstrip(b"\n") + b"\n"))
+    clean.write_bytes(b"".join(line for _, line in kept))
+    try:
+        con.execute(insert, {"paths": [str(clean)], "source": label})
+    except duckdb.Error:
+        survivors = []
+        for lineno, line in kept:
+            try:
+                con.execute(f"SELECT * FROM read_json(?, {spec})", [_one_line_file(stage_dir, line)]).fetchall()
+                survivors.append(line)
+            except duckdb.Error:
+                bad.append((label, f"line {lineno} is not a DynamoDB JSON item", line.decode("utf-8", "replace")[:10000]))
+        clean.write_bytes(b"".join(survivors))
+        con.execute(insert, {"paths": [str(clean)], "source": label})
     con.execute("UPDATE items_read SET filename = $orig WHERE filename = $clean", {"orig": str(path), "clean": str(clean)})
     if bad:
         con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (source VARCHAR, reason VARCHAR, raw_record VARCHAR)")
@@ -499,8 +516,23 @@ def _read_damaged_file(con, path: Path, insert: str, spec: str, source: str | No
         result.quarantined += len(bad)
         result.records_read += len(bad)
         for _, reason, _ in bad:
-            key = "line is " + reason.split(" is ", 1)[1]
+            key = reason if reason.startswith(CUT_SHORT) else "line is " + reason.split(" is ", 1)[1]
             result.reasons[key] = result.reasons.get(key, 0) + 1
+
+
+CUT_SHORT = "file cut short"
+
+
+def _lines_until_cut(src, label: str, bad: list) -> Iterable[tuple[int, bytes]]:
+    """(line number, line) of a file; a gzip stream that ends early (a truncated download or export) stops the
+    file with one quarantined record saying so, and the lines before it still load."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(src, 1):  # noqa: B007 (lineno is read after the loop)
+            yield lineno, line
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        why = f"{CUT_SHORT} after line {lineno}: the rest is not readable gzip ({exc}); export or download it again"
+        bad.append((label, why, ""))
 
 
 def _one_line_file(stage_dir: Path, line: bytes) -> str:

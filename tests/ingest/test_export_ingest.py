@@ -256,3 +256,16 @@ def test_files_are_read_in_batches_of_a_bounded_size(tmp_path):
     batches = [[f.name for f in b] for b in launches_module._batches(files, 24)]
     # consecutive, never over the budget unless one file alone is (then it is a batch of its own)
     assert batches == [["a", "b"], ["c"], ["d"], ["e"]]
+
+
+def test_a_gzip_file_cut_short_loads_its_whole_lines_and_says_so(tmp_path, fixture_items):
+    whole = gzip.compress("".join(json.dumps({"Item": item}) + "\n" for item in fixture_items[:2] * 200).encode())
+    cut = tmp_path / "export" / "part.json.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(whole[: len(whole) * 2 // 3])  # a download that stopped early
+    assert main(["dynamodb-export", str(cut.parent), "--data-dir", str(tmp_path / "wh")]) == 0
+    assert {r for (r,) in _rows(tmp_path / "wh", "SELECT launch_id FROM launches")} == {"wl-a1", "wl-a2"}
+    reasons = [r for (r,) in _rows(tmp_path / "wh", "SELECT reason FROM quarantine")]
+    cut_short = [r for r in reasons if r.startswith("file cut short after line ")]
+    assert len(cut_short) == 1 and "export or download it again" in cut_short[0]
+    assert all("not valid JSON" in r for r in reasons if r not in cut_short)  # at most the half line before the cut
