@@ -509,18 +509,19 @@ def _read_damaged_file(con, path: Path, insert: str, spec: str, source: str | No
         con.executemany("INSERT INTO bad_lines VALUES (?, ?, ?)", bad)
         out_file = stage_dir / f"{tag}-badlines-quarantine.parquet"
         con.execute(
-            f"COPY (SELECT '' AS run_id, source, NULL AS record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
+            f"COPY (SELECT '' AS run_id, source, CAST(NULL AS VARCHAR) AS record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
             f"FROM bad_lines) TO '{out_file}' (FORMAT parquet)"
         )
         result.quarantine_files.append(str(out_file))
         result.quarantined += len(bad)
         result.records_read += len(bad)
         for _, reason, _ in bad:
-            key = reason if reason.startswith(CUT_SHORT) else "line is " + reason.split(" is ", 1)[1]
+            key = reason if reason.startswith((CUT_SHORT, UNREADABLE)) else "line is " + reason.split(" is ", 1)[1]
             result.reasons[key] = result.reasons.get(key, 0) + 1
 
 
 CUT_SHORT = "file cut short"
+UNREADABLE = "file unreadable"
 
 
 def _lines_until_cut(src, label: str, bad: list) -> Iterable[tuple[int, bytes]]:
@@ -531,7 +532,10 @@ def _lines_until_cut(src, label: str, bad: list) -> Iterable[tuple[int, bytes]]:
         for lineno, line in enumerate(src, 1):  # noqa: B007 (lineno is read after the loop)
             yield lineno, line
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        why = f"{CUT_SHORT} after line {lineno}: the rest is not readable gzip ({exc}); export or download it again"
+        if lineno:
+            why = f"{CUT_SHORT} after line {lineno}: the rest is not readable gzip ({exc}); export or download it again"
+        else:
+            why = f"{UNREADABLE}: not a gzip file of DynamoDB JSON lines ({exc}); export or download it again"
         bad.append((label, why, ""))
 
 

@@ -269,3 +269,14 @@ def test_a_gzip_file_cut_short_loads_its_whole_lines_and_says_so(tmp_path, fixtu
     cut_short = [r for r in reasons if r.startswith("file cut short after line ")]
     assert len(cut_short) == 1 and "export or download it again" in cut_short[0]
     assert all("not valid JSON" in r for r in reasons if r not in cut_short)  # at most the half line before the cut
+
+
+def test_a_file_that_is_not_gzip_is_quarantined_as_unreadable(tmp_path, items_file):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "a-good.json.gz").write_bytes(gzip.compress(items_file.read_bytes()))
+    (export / "b-garbage.json.gz").write_bytes(b"this is not gzip at all\n" * 10)
+    assert main(["dynamodb-export", str(export), "--data-dir", str(tmp_path / "wh")]) == 0
+    assert _rows(tmp_path / "wh", "SELECT count(*) FROM launches") == [(4,)]  # the good file's 4 good items
+    reasons = [r for (r,) in _rows(tmp_path / "wh", "SELECT reason FROM quarantine WHERE source LIKE '%b-garbage%'")]
+    assert len(reasons) == 1 and reasons[0].startswith("file unreadable: not a gzip file")
