@@ -5,7 +5,7 @@ The lake holds ``<lake_path><table>/<column>=<value>/*.parquet``: one Glue table
 the warehouse partitions it by (``ingest.warehouse.PARTITION_KEYS``). That column is the one the named
 queries filter on, so Athena reads only the partitions a query's filter selects: ``launches``,
 ``launch_resources`` and ``launch_costs`` by ``launch_month`` (a Glue ``date``, ``2025-02-01``),
-``costs_daily`` by ``usage_month``, ``closed_statements`` by ``statement_month``, the run tables by their
+``costs_daily`` and ``costs_monthly`` by ``usage_month``, ``closed_statements`` by ``statement_month``, the run tables by their
 run id and ``prices`` by service. A partition column lives in the S3 path, not in the files.
 
 Only partitions whose live files changed since the last publish are uploaded: ``lake-published.json``
