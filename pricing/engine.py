@@ -276,36 +276,28 @@ class PriceBook:
     """Unit prices by key: list prices (region, kind, type, charge) and Spot steps (region, az, type)."""
 
     list_prices: dict[tuple[str | None, str, str, str], Decimal] = field(default_factory=dict)
-    spot: dict[tuple[str, str, str], list[PriceStep]] = field(default_factory=dict)
-    _spot_functions: dict[tuple[str, str, str], StepFunction] = field(default_factory=dict, repr=False, compare=False)
+    # Spot history per key, ready to integrate (given as PriceStep lists, it is converted once here)
+    spot: dict[tuple[str, str, str], StepFunction] = field(default_factory=dict)
 
-    def spot_function(self, region, zone, resource_type) -> StepFunction | None:
-        """The Spot history of (region, zone, type) ready to integrate (built once per key); None when none is held."""
-        key = (region, zone, resource_type)
-        if key not in self._spot_functions:
-            history = self.spot.get(key)
-            if not history:
-                return None
-            self._spot_functions[key] = StepFunction.of(history)
-        return self._spot_functions[key]
+    def __post_init__(self) -> None:
+        self.spot = {k: v if isinstance(v, StepFunction) else StepFunction.of(v) for k, v in self.spot.items() if v}
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict]) -> PriceBook:
         """From ``prices`` rows (dicts): the latest On-Demand price per key; every Spot point."""
-        book = cls()
+        list_prices: dict[tuple, Decimal] = {}
+        spot: dict[tuple, list[PriceStep]] = {}
         latest: dict[tuple, datetime] = {}
         for r in rows:
             if r["purchase_option"] == "Spot":
                 key = (r["region"], r["availability_zone"], r["resource_type"])
-                book.spot.setdefault(key, []).append(PriceStep(r["effective_from"], Decimal(r["price"])))
+                spot.setdefault(key, []).append(PriceStep(r["effective_from"], Decimal(r["price"])))
             elif r["purchase_option"] == "On-Demand":
                 key = (r["region"], r["resource_kind"], r["resource_type"], r["charge"])
                 if key not in latest or r["effective_from"] > latest[key]:
                     latest[key] = r["effective_from"]
-                    book.list_prices[key] = Decimal(r["price"])
-        for steps in book.spot.values():
-            steps.sort()
-        return book
+                    list_prices[key] = Decimal(r["price"])
+        return cls(list_prices, spot)
 
     def list_price(self, region, kind, resource_type, charge="usage") -> Decimal | None:
         return self.list_prices.get((region, kind, resource_type, charge))
@@ -346,7 +338,7 @@ def instance_steps(resource: Resource, region: str | None, book: PriceBook, rule
             return flat(rate10(rules.reserved_rates[resource.resource_type]))
         return None if od is None else flat(rate10(od * rules.reserved_fraction))
     if option == "Spot":
-        history = book.spot_function(region, resource.availability_zone, resource.resource_type)
+        history = book.spot.get((region, resource.availability_zone, resource.resource_type))
         if history is not None:
             return history
         return None if od is None else flat(rate10(od * rules.spot_fallback_fraction))
