@@ -417,11 +417,12 @@ def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], attrs: ItemAt
     con.execute(f"CREATE OR REPLACE TEMP TABLE items_read (filename VARCHAR, source VARCHAR, Item {typ})")
     parsed: list[pa.Table] = []
     for k, path in enumerate(paths):
-        try:
-            parsed.append(_parse_with_arrow(path, schema, source))
-            continue
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, EOFError):
-            pass
+        if path.stat().st_size <= _ARROW_MAX_BYTES:  # larger files go to DuckDB's reader, which spills past its limit
+            try:
+                parsed.append(_parse_with_arrow(path, schema, source))
+                continue
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, EOFError):  # DuckDB's reader sorts the file out
+                pass
         try:
             con.execute(insert, {"paths": [str(path)], "source": source})
         except duckdb.Error:
@@ -442,7 +443,7 @@ def _drop_items(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("items_arrow")
 
 
-_ARROW_MAX_BYTES = 16 << 20  # about 125k items gzipped; larger files go to DuckDB's reader, which spills past its limit
+_ARROW_MAX_BYTES = 16 << 20  # about 125k items gzipped: Arrow holds a file whole, so larger ones go to DuckDB
 
 
 def _parse_with_arrow(path: Path, schema: pa.Schema, source: str | None) -> pa.Table:
@@ -450,8 +451,6 @@ def _parse_with_arrow(path: Path, schema: pa.Schema, source: str | None) -> pa.T
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    if path.stat().st_size > _ARROW_MAX_BYTES:
-        raise pa.ArrowNotImplementedError(f"{path} is read by DuckDB: too large to hold in memory at once")
     table = pa_json.read_json(
         pa.input_stream(str(path), compression="detect"),
         read_options=pa_json.ReadOptions(block_size=8 << 20),
