@@ -161,9 +161,7 @@ def query_calls(con, everything, month: date) -> dict[str, Callable[[], object]]
         "quarantine_reasons": lambda: q.quarantine_reasons(con),
         "quarantined_records": lambda: q.quarantined_records(con),
         "pending_prices": lambda: q.pending_prices(con, everything),
-        "estimate_history": lambda: q.estimate_history(
-            con, everything, recent_per_group=2 * EstimatorSettings().max_launches_per_group
-        ),
+        "estimate_history": lambda: q.estimate_history(con, everything, recent_per_group=EstimatorSettings().history_per_group),
         "monthly_billed_spend": lambda: q.monthly_billed_spend(con, everything),
         "backtest_results": lambda: q.backtest_results(con),
         "cost_forecasts": lambda: q.cost_forecasts(con, everything),

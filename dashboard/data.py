@@ -142,8 +142,7 @@ def fetch_uncached(name: str, filters: Filters | None = None, **kwargs) -> pd.Da
 def _estimator(version: str, filters: Filters):
     from estimates.estimator import Estimator, EstimatorSettings
 
-    # The estimator weighs only the most recent launches of a group; twice that margin covers failures.
-    history = fetch_uncached("estimate_history", filters, recent_per_group=2 * EstimatorSettings().max_launches_per_group)
+    history = fetch_uncached("estimate_history", filters, recent_per_group=EstimatorSettings().history_per_group)
     return history, Estimator(history)
 
 

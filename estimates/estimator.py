@@ -46,6 +46,12 @@ class EstimatorSettings:
     max_launches_per_group: int = 5_000  # the most recent; older ones weigh little and cost time
 
     @property
+    def history_per_group(self) -> int:
+        """Ended launches of a group to read (estimate_history's recent_per_group): the weighed ones, and as
+        many again to cover the failures among them."""
+        return 2 * self.max_launches_per_group
+
+    @property
     def probabilities(self) -> tuple[float, float, float]:
         tail = (1 - self.level) / 2
         return (tail, 0.5, 1 - tail)
