@@ -103,14 +103,16 @@ def bench_jobs(work: Path, warehouse: Path, size: int) -> list[dict]:
     rows = []
     for name, args in steps.items():
         run = measured([*args, "--data-dir", str(warehouse)])
-        rows.append({"job": name, "launches": size, "seconds": round(run["seconds"], 2), "peak_rss_mb": round(run["peak_rss_mb"])})
+        rows.append(
+            {"job": name, "launches": size, "seconds": round(run["seconds"], 2), "peak_rss_mb": round(run["peak_rss_mb"])}
+        )
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 def add_cost_rows(data_dir: Path, rows: int) -> None:
     """Replace costs_daily with ``rows`` synthetic daily rows (730 days × accounts × services × consumers)."""
-    from ingest.warehouse import WarehouseWriter, new_run_id
+    from warehouse.store import WarehouseWriter, new_run_id
 
     with WarehouseWriter(data_dir, new_run_id(), memory_limit="2GB") as w:
         w.write_partitions(
@@ -140,45 +142,21 @@ def _timed(fn, repeat: int) -> dict:
 
 
 def query_calls(con, everything, month: date) -> dict[str, Callable[[], object]]:
-    """Every named query, called as its page calls it: the whole history in scope, ``month`` for a statement."""
+    """Every named query of the registry, called as its page calls it: the whole history in scope, ``month`` for a statement."""
     import queries as q
     from estimates.estimator import EstimatorSettings
-    from queries import billing
-    from queries import pricing as pq
 
+    options = {"estimate_history": {"recent_per_group": EstimatorSettings().history_per_group}}
     return {
-        "filter_options": lambda: q.filter_options(con),  # runs launch_period too
-        "overview": lambda: q.overview(con, everything),
-        "chargeback": lambda: q.chargeback(con, everything),
-        "timing": lambda: q.timing(con, everything),
-        "timing_by_platform": lambda: q.timing_by_platform(con, everything),
-        "instance_types": lambda: q.instance_types(con, everything),
-        "spot_vs_on_demand": lambda: q.spot_vs_on_demand(con, everything),
-        "platforms": lambda: q.platforms(con, everything),
-        "monthly_spend_by_consumer": lambda: q.monthly_spend_by_consumer(con, everything),
-        "monthly_cost_per_launch": lambda: q.monthly_cost_per_launch(con, everything),
-        "ingest_runs": lambda: q.ingest_runs(con),
-        "quarantine_reasons": lambda: q.quarantine_reasons(con),
-        "quarantined_records": lambda: q.quarantined_records(con),
-        "pending_prices": lambda: q.pending_prices(con, everything),
-        "estimate_history": lambda: q.estimate_history(con, everything, recent_per_group=EstimatorSettings().history_per_group),
-        "monthly_billed_spend": lambda: q.monthly_billed_spend(con, everything),
-        "backtest_results": lambda: q.backtest_results(con),
-        "cost_forecasts": lambda: q.cost_forecasts(con, everything),
-        "reconciliation": lambda: pq.reconciliation(con, everything),
-        "whatif_resources": lambda: pq.whatif_resources(con, everything, limit=2000),
-        "price_points": lambda: pq.price_points(con),
-        "bill_lines": lambda: billing.bill_lines(con, month),
-        "statement_launches": lambda: billing.statement_launches(con, month),
-        "statement_months": lambda: billing.statement_months(con),
-        "closed_statements": lambda: billing.closed_statements(con, month),
+        name: (lambda query=query: query.call(con, everything, month, **options.get(query.name, {})))
+        for name, query in q.REGISTRY.items()
     }
 
 
 def bench_queries(data_dir: Path, repeat: int) -> list[dict]:
     import queries as q
     from bench import pandas_baselines
-    from ingest.warehouse import connect
+    from warehouse.store import connect
 
     con = connect(data_dir)
     options = q.filter_options(con)
@@ -203,7 +181,9 @@ def bench_pages(data_dir: Path) -> list[dict]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["LAUNCH_LEDGER_DATA_DIR"] = str(data_dir)
-    pages = sorted(p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py"))
+    from dashboard.router import PAGES
+
+    pages = [p.name for p in PAGES]
     rows = []
     for page in pages:
         at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=120)
@@ -222,12 +202,21 @@ def bench_pages(data_dir: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100000,1000000", help="launch counts to ingest (comma-separated)")
-    parser.add_argument("--per-item-max", type=int, default=1_000_000, help="largest size to run the slow per-item baseline at (1M: ~100 s, ~7 GB)")
+    parser.add_argument(
+        "--per-item-max",
+        type=int,
+        default=1_000_000,
+        help="largest size to run the slow per-item baseline at (1M: ~100 s, ~7 GB)",
+    )
     parser.add_argument("--cost-rows", type=int, default=10_000_000, help="rows of costs_daily for the query benchmark")
     parser.add_argument("--repeat", type=int, default=20, help="runs per query")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/launch-ledger-bench"), help="scratch folder (demo sources are kept)")
+    parser.add_argument(
+        "--work", type=Path, default=Path("/tmp/launch-ledger-bench"), help="scratch folder (demo sources are kept)"
+    )
     parser.add_argument("--skip", default="", help="sections to skip: ingest,queries,pages")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -268,9 +257,23 @@ def print_tables(result: dict) -> None:
 
     if "ingest" in result:
         print("\nIngest of DynamoDB export files (gzip DynamoDB JSON)")
-        table(result["ingest"], ["launches", "input_mb_gzip", "ingest_s", "ingest_launches_per_s", "ingest_mb_per_s",
-                                 "ingest_peak_rss_mb", "reingest_unchanged_s", "ceiling_launches_per_s", "per_item_launches_per_s",
-                                 "per_item_peak_rss_mb", "speedup_vs_per_item", "warehouse_mb"])  # fmt: skip
+        table(
+            result["ingest"],
+            [
+                "launches",
+                "input_mb_gzip",
+                "ingest_s",
+                "ingest_launches_per_s",
+                "ingest_mb_per_s",
+                "ingest_peak_rss_mb",
+                "reingest_unchanged_s",
+                "ceiling_launches_per_s",
+                "per_item_launches_per_s",
+                "per_item_peak_rss_mb",
+                "speedup_vs_per_item",
+                "warehouse_mb",
+            ],
+        )
     if "jobs" in result:
         print("\nJobs after the launch ingest (largest size)")
         table(result["jobs"], ["job", "launches", "seconds", "peak_rss_mb"])

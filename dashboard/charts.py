@@ -12,7 +12,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-PHASE_ORDER = ("preparing", "waiting", "queued", "running")
+from chargeback.exports import TOTAL
+from chargeback.statement import Statement
+from core.vocabulary import PHASES
+
 PHASE_COLORS = {"preparing": "#9aa5b1", "waiting": "#f0b429", "queued": "#de911d", "running": "#2680c2"}
 PURCHASE_COLORS = {"Spot": "#3ebd93", "On-Demand": "#2680c2", "Reserved": "#9446ed"}
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2))
@@ -37,7 +40,7 @@ def phase_hours_bars(timing: pd.DataFrame, by: str = "compute_platform", title: 
     """Stacked bars: total hours per ``by`` value, one segment per phase (sums add up across groups)."""
     totals = timing.groupby([by, "phase"], as_index=False)["total_hours"].sum()
     fig = go.Figure()
-    for phase in PHASE_ORDER:
+    for phase in PHASES:
         part = totals[totals["phase"] == phase]
         if part.empty:
             continue
@@ -166,19 +169,33 @@ def estimate_curve(past: pd.DataFrame, curve: pd.DataFrame, planned: float | Non
     """
     fig = go.Figure()
     fig.add_scatter(
-        name="past launches", x=as_float(past["input_size_gb"]), y=as_float(past["cost"]), mode="markers",
+        name="past launches",
+        x=as_float(past["input_size_gb"]),
+        y=as_float(past["cost"]),
+        mode="markers",
         marker=dict(size=4, color="#9aa5b1", opacity=0.5),
-    )  # fmt: skip
+    )
     x = as_float(curve["input_size_gb"])
-    fig.add_scatter(name="80% interval", x=x + x[::-1], y=as_float(curve["cost_high"]) + as_float(curve["cost_low"])[::-1],
-                    fill="toself", fillcolor="rgba(38,128,194,0.18)", line=dict(width=0), hoverinfo="skip")  # fmt: skip
+    fig.add_scatter(
+        name="80% interval",
+        x=x + x[::-1],
+        y=as_float(curve["cost_high"]) + as_float(curve["cost_low"])[::-1],
+        fill="toself",
+        fillcolor="rgba(38,128,194,0.18)",
+        line=dict(width=0),
+        hoverinfo="skip",
+    )
     fig.add_scatter(name="median estimate", x=x, y=as_float(curve["cost_median"]), mode="lines", line=dict(color="#2680c2"))
     if planned:
         fig.add_vline(x=planned, line_dash="dot", line_color="#de911d")
     fig.update_layout(
-        title="Cost of a successful run by input size", xaxis_title="input size (GB, log scale)", xaxis_type="log",
-        yaxis_title=f"{currency} per launch", yaxis_type="log", **LAYOUT,
-    )  # fmt: skip
+        title="Cost of a successful run by input size",
+        xaxis_title="input size (GB, log scale)",
+        xaxis_type="log",
+        yaxis_title=f"{currency} per launch",
+        yaxis_type="log",
+        **LAYOUT,
+    )
     return fig
 
 
@@ -186,8 +203,9 @@ def spend_forecast(history: pd.DataFrame, table: pd.DataFrame, consumer: str, cu
     """One consumer's monthly spend, then the next months: our forecast and Cost Explorer's, each with its 80% interval."""
     fig = go.Figure()
     past = history[history["consumer"] == consumer].sort_values("month")
-    fig.add_scatter(name="spend", x=_month_labels(past["month"]), y=as_float(past["spend"]), mode="lines+markers",
-                    line=dict(color="#52606d"))  # fmt: skip
+    fig.add_scatter(
+        name="spend", x=_month_labels(past["month"]), y=as_float(past["spend"]), mode="lines+markers", line=dict(color="#52606d")
+    )
     ahead = table[table["consumer"] == consumer].sort_values("month")
     labels = _month_labels(ahead["month"])
     for name, mid, low, high, color in (
@@ -199,8 +217,14 @@ def spend_forecast(history: pd.DataFrame, table: pd.DataFrame, consumer: str, cu
             continue
         plus = [None if h is None or v is None else h - v for h, v in zip(hi, m, strict=True)]
         minus = [None if v is None or w is None else v - w for v, w in zip(m, lo, strict=True)]
-        fig.add_scatter(name=name, x=labels, y=m, mode="markers", marker=dict(size=9, color=color),
-                        error_y=dict(type="data", symmetric=False, array=plus, arrayminus=minus))  # fmt: skip
+        fig.add_scatter(
+            name=name,
+            x=labels,
+            y=m,
+            mode="markers",
+            marker=dict(size=9, color=color),
+            error_y=dict(type="data", symmetric=False, array=plus, arrayminus=minus),
+        )
     fig.update_layout(title=f"Spend forecast: {consumer}", yaxis_title=f"{currency} per month", xaxis_type="category", **LAYOUT)
     return fig
 
@@ -215,5 +239,32 @@ def computed_vs_billed_bars(lines: pd.DataFrame, currency: str = "USD") -> go.Fi
     fig = go.Figure()
     fig.add_bar(name="computed (list and Spot prices)", x=x, y=monthly["computed"].tolist(), marker_color="#2680c2")
     fig.add_bar(name="billed (Cost Explorer)", x=x, y=monthly["billed"].tolist(), marker_color="#f0b429")
-    fig.update_layout(title="Computed and billed cost by month", barmode="group", yaxis_title=currency, xaxis_type="category", **LAYOUT)
+    fig.update_layout(
+        title="Computed and billed cost by month", barmode="group", yaxis_title=currency, xaxis_type="category", **LAYOUT
+    )
+    return fig
+
+
+def statement_bars(summary: pd.DataFrame, s: Statement) -> go.Figure:
+    """Stacked bars per consumer: direct, shared, credits (credits below zero); then the unallocated lines."""
+    named = summary[summary["Direct"].notna() & (summary["Consumer"] != TOTAL)]
+    fig = go.Figure()
+    for column, color in (("Direct", "#2680c2"), ("Shared", "#f0b429"), ("Credits", "#3ebd93"), ("Adjustments", "#9446ed")):
+        fig.add_bar(name=column, y=named["Consumer"].tolist(), x=as_float(named[column]), orientation="h", marker_color=color)
+    others = summary[summary["Direct"].isna() & (summary["Consumer"] != TOTAL)]
+    fig.add_bar(
+        name="Unallocated / rounding",
+        y=others["Consumer"].tolist(),
+        x=as_float(others["Total"]),
+        orientation="h",
+        marker_color="#9aa5b1",
+    )
+    fig.update_layout(
+        barmode="relative",
+        title=f"Statement {s.label} by consumer ({s.currency})",
+        xaxis_title=s.currency,
+        yaxis=dict(autorange="reversed"),
+        height=max(320, 28 * len(summary) + 140),
+        **LAYOUT,
+    )
     return fig

@@ -18,43 +18,30 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-import allocation
+import chargeback
 import queries
-from ingest.config import AthenaSettings, load_settings
-from ingest.errors import LedgerError
-from ingest.warehouse import connect, warehouse_version
-from queries import FilterOptions, Filters, billing
-from queries import pricing as pricing_queries
+from core.errors import LedgerError
+from core.settings import AthenaSettings, PricingSettings, load_settings
+from pricing import reconcile, whatif
+from pricing.engine import Rules
+from pricing.whatif import WhatIf
+from queries import FilterOptions, Filters
 from queries.engine import QueryEngine
+from warehouse.store import connect, warehouse_version
 
-# Each page question, by name; those taking Filters are called as fn(con, filters, **kwargs).
-QUERIES_WITH_FILTERS = {
-    "overview": queries.overview,
-    "chargeback": queries.chargeback,
-    "timing": queries.timing,
-    "timing_by_platform": queries.timing_by_platform,
-    "instance_types": queries.instance_types,
-    "spot_vs_on_demand": queries.spot_vs_on_demand,
-    "platforms": queries.platforms,
-    "monthly_spend_by_consumer": queries.monthly_spend_by_consumer,
-    "monthly_cost_per_launch": queries.monthly_cost_per_launch,
-    "pending_prices": queries.pending_prices,
-    "reconciliation": pricing_queries.reconciliation,
-    "whatif_resources": pricing_queries.whatif_resources,
-    "estimate_history": queries.estimate_history,
-    "monthly_billed_spend": queries.monthly_billed_spend,
-    "cost_forecasts": queries.cost_forecasts,
+# Results computed from named queries that pages also fetch by name (cached the same way).
+COMPUTED = {
+    "chargeback_statement": chargeback.chargeback_statement,  # (month, rules_text, rules_path)
 }
-QUERIES_WITHOUT_FILTERS = {
-    "statement_months": billing.statement_months,
-    "chargeback_statement": allocation.chargeback_statement,  # (month, rules_text, rules_path): allocation/
-    "filter_options": queries.filter_options,
-    "ingest_runs": queries.ingest_runs,
-    "quarantine_reasons": queries.quarantine_reasons,
-    "quarantined_records": queries.quarantined_records,
-    "price_points": pricing_queries.price_points,
-    "backtest_results": queries.backtest_results,
-}
+
+
+def _call(handle, name: str, filters: Filters | None, kwargs: dict):
+    """A named query of ``queries.REGISTRY`` (or a computed result of ``COMPUTED``) on ``handle``."""
+    if name in COMPUTED:
+        return COMPUTED[name](handle, **kwargs)
+    if name not in queries.REGISTRY:
+        raise LedgerError(f"there is no named query {name!r}; the named queries are: {', '.join(queries.REGISTRY)}")
+    return queries.REGISTRY[name].call(handle, filters, **kwargs)
 
 
 ATHENA_REFRESH_SECONDS = 600
@@ -83,9 +70,7 @@ def _fetch(
     # A cursor per call: DuckDB connections are not safe to share between threads (sessions).
     handle = con if isinstance(con, QueryEngine) else con.cursor()
     try:
-        if name in QUERIES_WITH_FILTERS:
-            return QUERIES_WITH_FILTERS[name](handle, filters, **dict(kwargs))
-        return QUERIES_WITHOUT_FILTERS[name](handle, **dict(kwargs))
+        return _call(handle, name, filters, dict(kwargs))
     finally:
         if handle is not con:
             handle.close()
@@ -127,9 +112,7 @@ def fetch_uncached(name: str, filters: Filters | None = None, **kwargs) -> pd.Da
         con = _connection(str(settings.data_dir.resolve()), current_version(), athena)
         handle = con if isinstance(con, QueryEngine) else con.cursor()
         try:
-            if name in QUERIES_WITH_FILTERS:
-                return QUERIES_WITH_FILTERS[name](handle, filters, **kwargs)
-            return QUERIES_WITHOUT_FILTERS[name](handle, **kwargs)
+            return _call(handle, name, filters, kwargs)
         finally:
             if handle is not con:
                 handle.close()
@@ -149,3 +132,27 @@ def _estimator(version: str, filters: Filters):
 def estimator(filters: Filters):
     """(history, Estimator) for the selection, fitted once per warehouse version."""
     return _estimator(current_version(), filters)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _whatif(version: str, filters: Filters, limit: int, change: tuple, pricing: PricingSettings) -> WhatIf:
+    consumed = fetch("whatif_resources", filters, limit=limit)
+    return whatif.reprice(consumed, fetch("price_points"), Rules.from_settings(pricing), **dict(change))
+
+
+def what_if(filters: Filters, limit: int, **change) -> WhatIf:
+    """The latest ``limit`` ended launches in scope repriced under ``change`` (``pricing.whatif.reprice``), cached."""
+    return _whatif(current_version(), filters, limit, tuple(sorted(change.items())), load_settings().pricing)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _reconciliation(version: str, filters: Filters, threshold: float) -> tuple[pd.DataFrame, reconcile.Totals]:
+    lines = reconcile.flag(fetch("reconciliation", filters), threshold)
+    return lines, reconcile.totals(lines)
+
+
+def reconciliation(filters: Filters) -> tuple[pd.DataFrame, reconcile.Totals, float]:
+    """Computed vs billed lines flagged at ``[pricing] variance_threshold_percent``, their totals, and that threshold."""
+    threshold = load_settings().pricing.variance_threshold_percent
+    lines, totals = _reconciliation(current_version(), filters, threshold)
+    return lines, totals, threshold

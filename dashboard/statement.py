@@ -1,6 +1,6 @@
 """What the Chargeback page needs beside its widgets: months, rules, downloads, the close action, a chart.
 
-No Streamlit here: the allocation itself (and its rounding rule) lives in ``allocation/``; these are
+No Streamlit here: the allocation itself (and its rounding rule) lives in ``chargeback/``; these are
 the small pure steps between it and the page, so the page stays a page and the steps can be tested.
 """
 
@@ -10,20 +10,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from allocation import exports
-from allocation.closing import check_closable, close_month
-from allocation.errors import AllocationError
-from allocation.rules import Rules, rules_for
-from allocation.statement import Statement, month_label, next_month
-from dashboard.charts import LAYOUT, as_float
-from ingest.config import load_settings
-from ingest.errors import LedgerError
+from chargeback import exports
+from chargeback.closing import check_closable, close_month
+from chargeback.rules import Rules, rules_for
+from chargeback.statement import Statement
+from core.errors import ChargebackError
+from core.months import month_label, next_month
+from core.settings import load_settings
 from queries import Filters
 
 MONEY = ("Direct", "Shared", "Credits", "Adjustments", "Total", "Billed total", "Cost per launch", "Amount", "Billed")
-PARTS = (("direct", "Direct"), ("shared", "Shared"), ("credit", "Credits"), ("unallocated", "Unallocated"), ("rounding", "Rounding"))
+PARTS = (
+    ("direct", "Direct"),
+    ("shared", "Shared"),
+    ("credit", "Credits"),
+    ("unallocated", "Unallocated"),
+    ("rounding", "Rounding"),
+)
 
 
 def rules() -> Rules:
@@ -60,17 +64,14 @@ def closable(months: pd.DataFrame, month: date, today: date | None = None) -> st
         return "this dashboard reads Athena: close months with `python -m ingest close-month` where the ingest runs"
     try:
         check_closable(months[months["closed_at"].notna()], month, today or datetime.now(UTC).date())
-    except AllocationError as exc:
+    except ChargebackError as exc:
         return str(exc)
     return None
 
 
 def close(month: date, rules: Rules) -> str:
-    """Close ``month`` (recorded as a close-month run); returns what happened, in one line."""
-    try:
-        frozen, run = close_month(load_settings(), month, rules, closed_by="dashboard")
-    except LedgerError as exc:
-        return f"error: {exc}"
+    """Close ``month`` (recorded as a close-month run); what happened, in one line. A refusal raises LedgerError."""
+    frozen, run = close_month(load_settings(), month, rules, closed_by="dashboard")
     return f"{month_label(month)} closed by run {run.writer.run_id}: {frozen.total:,} {frozen.currency} in {len(frozen.lines)} lines."
 
 
@@ -95,29 +96,32 @@ def downloads(s: Statement, lines: pd.DataFrame, rules: Rules, filters_text: str
     shown = chosen_lines(lines, consumer)
     return [
         Download("CSV", exports.to_csv(shown, s), f"{stem}.csv", "text/csv", "chargeback_csv"),
-        Download("XLSX", exports.to_xlsx(lines, header), f"{stem}.xlsx",
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "chargeback_xlsx"),
-        Download("PDF", exports.to_pdf(lines, header, [consumer] if consumer else None), f"{stem}.pdf", "application/pdf", "chargeback_pdf"),
+        Download(
+            "XLSX",
+            exports.to_xlsx(lines, header),
+            f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "chargeback_xlsx",
+        ),
+        Download(
+            "PDF",
+            exports.to_pdf(lines, header, [consumer] if consumer else None),
+            f"{stem}.pdf",
+            "application/pdf",
+            "chargeback_pdf",
+        ),
         Download("FOCUS", exports.to_focus_csv(s, rules), f"chargeback_{s.label}_focus.csv", "text/csv", "chargeback_focus"),
-    ]  # fmt: skip
+    ]
 
 
 def filters_text(filters: Filters) -> str:
-    picked = [f"{name}: {', '.join(values)}" for name, values in
-              (("consumers", filters.consumers), ("workflow types", filters.workflow_types), ("platforms", filters.platforms)) if values]  # fmt: skip
+    picked = [
+        f"{name}: {', '.join(values)}"
+        for name, values in (
+            ("consumers", filters.consumers),
+            ("workflow types", filters.workflow_types),
+            ("platforms", filters.platforms),
+        )
+        if values
+    ]
     return "; ".join(picked) + "; everything else in one 'Outside the filters' line" if picked else "none: the whole month"
-
-
-def summary_figure(summary: pd.DataFrame, s: Statement) -> go.Figure:
-    """Stacked bars per consumer: direct, shared, credits (credits below zero); then the unallocated lines."""
-    named = summary[summary["Direct"].notna() & (summary["Consumer"] != exports.TOTAL)]
-    fig = go.Figure()
-    for column, color in (("Direct", "#2680c2"), ("Shared", "#f0b429"), ("Credits", "#3ebd93"), ("Adjustments", "#9446ed")):
-        fig.add_bar(name=column, y=named["Consumer"].tolist(), x=as_float(named[column]), orientation="h", marker_color=color)
-    others = summary[summary["Direct"].isna() & (summary["Consumer"] != exports.TOTAL)]
-    fig.add_bar(name="Unallocated / rounding", y=others["Consumer"].tolist(), x=as_float(others["Total"]), orientation="h", marker_color="#9aa5b1")
-    fig.update_layout(
-        barmode="relative", title=f"Statement {s.label} by consumer ({s.currency})", xaxis_title=s.currency,
-        yaxis=dict(autorange="reversed"), height=max(320, 28 * len(summary) + 140), **LAYOUT,
-    )  # fmt: skip
-    return fig

@@ -100,8 +100,16 @@ def backtest(
                     frame[f"{target}_median"].to_numpy(dtype=float),
                     frame[f"{target}_high"].to_numpy(dtype=float),
                 )
-                scores.append({"month": m, "method": method, "target": target, "launches": len(actual),
-                               "training_launches": int(scorable[month < m].sum()), **row})  # fmt: skip
+                scores.append(
+                    {
+                        "month": m,
+                        "method": method,
+                        "target": target,
+                        "launches": len(actual),
+                        "training_launches": int(scorable[month < m].sum()),
+                        **row,
+                    }
+                )
     columns = [
         "month",
         "method",
@@ -130,6 +138,7 @@ def summarise(per_month: pd.DataFrame, per_launch: pd.DataFrame) -> pd.DataFrame
                     part[f"{target}_median"].to_numpy(dtype=float),
                     part[f"{target}_high"].to_numpy(dtype=float),
                 )
-                pooled.append({"month": None, "method": method, "target": target, "launches": len(part),
-                               "training_launches": None, **row})  # fmt: skip
+                pooled.append(
+                    {"month": None, "method": method, "target": target, "launches": len(part), "training_launches": None, **row}
+                )
     return pd.concat([pd.DataFrame(pooled, columns=per_month.columns), per_month], ignore_index=True)

@@ -203,10 +203,14 @@ class Estimator:
             rows = self.group_rows(key)
             counts.append(len(rows))
             if len(rows) >= need:
-                notes = [] if level == BY_PLATFORM else [
-                    f"fewer than {need} completed launches of {spec['workflow_type']} on {spec['compute_platform']} "
-                    f"({counts[0]}): learnt from {spec['workflow_type']} on every platform"
-                ]  # fmt: skip
+                notes = (
+                    []
+                    if level == BY_PLATFORM
+                    else [
+                        f"fewer than {need} completed launches of {spec['workflow_type']} on {spec['compute_platform']} "
+                        f"({counts[0]}): learnt from {spec['workflow_type']} on every platform"
+                    ]
+                )
                 covariates = self._covariates(rows, spec, notes)
                 return key, covariates, notes, ""
         message = (

@@ -229,12 +229,18 @@ def forecast_backtest(
                 inside += list((log_error[now] >= lo) & (log_error[now] <= hi))
         relative = part["forecast"] / part["actual"] - 1
         naive = part["naive"] / part["actual"] - 1
-        out.append({
-            "horizon": int(h), "forecasts": len(part),
-            "mdape": float(relative.abs().median()), "bias": float(relative.median()),
-            "naive_mdape": float(naive.abs().median()), "naive_bias": float(naive.median()),
-            "coverage": float(np.mean(inside)) if inside else np.nan, "scored_intervals": len(inside),
-        })  # fmt: skip
+        out.append(
+            {
+                "horizon": int(h),
+                "forecasts": len(part),
+                "mdape": float(relative.abs().median()),
+                "bias": float(relative.median()),
+                "naive_mdape": float(naive.abs().median()),
+                "naive_bias": float(naive.median()),
+                "coverage": float(np.mean(inside)) if inside else np.nan,
+                "scored_intervals": len(inside),
+            }
+        )
     return pd.DataFrame(
         out, columns=["horizon", "forecasts", "mdape", "bias", "naive_mdape", "naive_bias", "coverage", "scored_intervals"]
     )

@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.vocabulary import PLATFORMS, PURCHASE_OPTIONS
 from estimates.estimator import Estimator
 
 REQUIRED_COLUMNS = ("workflow_type", "input_size_gb", "compute_platform", "count", "month", "consumer")
 OPTIONAL_COLUMNS = ("sample_count", "instance_family", "purchase_option")
 ALIASES = {"platform": "compute_platform", "input_gb": "input_size_gb", "launches": "count", "samples": "sample_count"}
-PLATFORMS = ("EC2", "Batch", "ParallelCluster", "EKS", "OnPremHPC")
-PURCHASE_OPTIONS = ("Spot", "On-Demand", "Reserved")
 MAX_ROWS = 5_000
 MAX_COUNT = 100_000
 DRAWS = 4_000
@@ -207,13 +206,17 @@ def plan_totals(estimator: Estimator, plan: Plan, draws: int = DRAWS, seed: int 
             total = sums[good].sum(axis=0) if len(good) else np.zeros(draws)
             lo, med, hi = _interval(total, p)
             values = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)) if by else {}
-            out.append({
-                **values,
-                "launches": int(part["count"].sum()),
-                "estimated_launches": int(part.loc[good, "count"].sum()),
-                "cost_median": med, "cost_low": lo, "cost_high": hi,
-                "expected_failure_cost": float(np.nansum(part.loc[good, "total_expected_failure_cost"])),
-            })  # fmt: skip
+            out.append(
+                {
+                    **values,
+                    "launches": int(part["count"].sum()),
+                    "estimated_launches": int(part.loc[good, "count"].sum()),
+                    "cost_median": med,
+                    "cost_low": lo,
+                    "cost_high": hi,
+                    "expected_failure_cost": float(np.nansum(part.loc[good, "total_expected_failure_cost"])),
+                }
+            )
         return pd.DataFrame(out)
 
     return PlanEstimate(
@@ -234,6 +237,16 @@ def totals_csv(result: PlanEstimate, currency: str = "USD") -> str:
     ]
     table = pd.concat(parts, ignore_index=True)
     table["currency"] = currency
-    columns = ["level", "month", "consumer", "launches", "estimated_launches", "cost_median", "cost_low", "cost_high",
-               "expected_failure_cost", "currency"]  # fmt: skip
+    columns = [
+        "level",
+        "month",
+        "consumer",
+        "launches",
+        "estimated_launches",
+        "cost_median",
+        "cost_low",
+        "cost_high",
+        "expected_failure_cost",
+        "currency",
+    ]
     return table[columns].round(2).to_csv(index=False)

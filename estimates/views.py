@@ -58,9 +58,12 @@ def backtest_table(results: pd.DataFrame) -> pd.DataFrame:
     """One line per month (pooled "all months" first) and method: cost and duration MdAPE and coverage."""
     frame = results.assign(month=results["month"].map(lambda m: "all months" if m is None or pd.isna(m) else m.strftime("%Y-%m")))
     wide = frame.pivot_table(
-        index=["month", "method"], columns="target", values=["estimated", "mdape", "coverage", "median_interval_ratio"],
-        aggfunc="first", sort=False,
-    )  # fmt: skip
+        index=["month", "method"],
+        columns="target",
+        values=["estimated", "mdape", "coverage", "median_interval_ratio"],
+        aggfunc="first",
+        sort=False,
+    )
     out = pd.DataFrame(
         {
             "month": [m for m, _ in wide.index],

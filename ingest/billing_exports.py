@@ -28,19 +28,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
+from core.errors import SourceError
+from core.settings import Settings
+from warehouse.runs import JobRun, job_run, print_summary
+from warehouse.store import WarehouseWriter, select_list
 
-from allocation.rules import rules_for
-from ingest.config import Settings
-from ingest.errors import SourceError
-from ingest.run import IngestRun, ingest_run, print_summary
-from ingest.warehouse import WarehouseWriter, select_list
+if TYPE_CHECKING:
+    import boto3
 
 FOCUS, CUR = "focus", "cur"
 SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".gz": "csv", ".zst": "csv"}
 FOCUS_REQUIRED = ("BillingPeriodStart", "ChargePeriodStart", "BilledCost", "EffectiveCost", "ServiceName")
-CUR_REQUIRED = ("bill_billing_period_start_date", "line_item_usage_start_date", "line_item_line_item_type", "line_item_unblended_cost")
+CUR_REQUIRED = (
+    "bill_billing_period_start_date",
+    "line_item_usage_start_date",
+    "line_item_line_item_type",
+    "line_item_unblended_cost",
+)
 CREDIT_TYPES = ("Credit", "Refund")
 
 
@@ -152,7 +158,11 @@ def _period_filter(column: str, dtype: str, months: list[date]) -> str:
     typed = dtype.startswith("TIMESTAMP") or dtype == "DATE"
     parts = []
     for start, end in _month_bounds(months):
-        low, high = (f"DATE '{start.isoformat()}'", f"DATE '{end.isoformat()}'") if typed else (f"'{start.isoformat()}'", f"'{end.isoformat()}'")
+        low, high = (
+            (f"DATE '{start.isoformat()}'", f"DATE '{end.isoformat()}'")
+            if typed
+            else (f"'{start.isoformat()}'", f"'{end.isoformat()}'")
+        )
         # ISO 8601 text sorts like the time it names, so a CSV's text column compares as well as a timestamp
         parts.append(f"({_q(column)} >= {low} AND {_q(column)} < {high})")
     return "(" + " OR ".join(parts) + ")"
@@ -198,7 +208,9 @@ def _cur_select(columns: dict[str, str]) -> str:
 
     kind = f"CAST({_q('line_item_line_item_type')} AS VARCHAR)"
     unblended = money("line_item_unblended_cost", "line_item_net_unblended_cost")
-    reservation_arn = f"COALESCE(CAST({_q('reservation_reservation_a_r_n')} AS VARCHAR), '')" if has("reservation_reservation_a_r_n") else "''"
+    reservation_arn = (
+        f"COALESCE(CAST({_q('reservation_reservation_a_r_n')} AS VARCHAR), '')" if has("reservation_reservation_a_r_n") else "''"
+    )
     # AWS's amortized cost: commitments at their effective rate, upfront fees spread, unused commitment as itself
     effective = f"""CASE {kind}
             WHEN 'SavingsPlanCoveredUsage' THEN {money("savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")}
@@ -224,7 +236,9 @@ def _cur_select(columns: dict[str, str]) -> str:
         if has(name):
             service_parts.append(f"CAST({_q(name)} AS VARCHAR)")
     service = f"COALESCE({', '.join(service_parts)})" if service_parts else "NULL"
-    account = next((f"CAST({_q(n)} AS VARCHAR)" for n in ("line_item_usage_account_id", "bill_payer_account_id") if has(n)), "NULL")
+    account = next(
+        (f"CAST({_q(n)} AS VARCHAR)" for n in ("line_item_usage_account_id", "bill_payer_account_id") if has(n)), "NULL"
+    )
     tags = _text_json(_q("resource_tags"), columns["resource_tags"]) if has("resource_tags") else "NULL"
 
     def text(name: str) -> str:
@@ -261,7 +275,9 @@ class ExportLoad:
     reasons: dict[str, int]
 
 
-def load_export(writer: WarehouseWriter, found: ExportFiles, source: str, location: str, tag: str, months: list[date]) -> ExportLoad:
+def load_export(
+    writer: WarehouseWriter, found: ExportFiles, source: str, location: str, tag: str, months: list[date]
+) -> ExportLoad:
     """Quarantine the unreadable rows, roll the rest up to days, replace the source's rows of those months."""
     con = writer.con
     con.execute("SET TimeZone = 'UTC'")
@@ -275,7 +291,11 @@ def load_export(writer: WarehouseWriter, found: ExportFiles, source: str, locati
     period_column = "BillingPeriodStart" if source == FOCUS else "bill_billing_period_start_date"
     where = _period_filter(period_column, columns[period_column], months)
     normalised = _focus_select(columns) if source == FOCUS else _cur_select(columns)
-    record_key = _q("ResourceId") if source == FOCUS and "ResourceId" in columns else (_q("line_item_resource_id") if "line_item_resource_id" in columns else "NULL")
+    record_key = (
+        _q("ResourceId")
+        if source == FOCUS and "ResourceId" in columns
+        else (_q("line_item_resource_id") if "line_item_resource_id" in columns else "NULL")
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW export_rows AS
         SELECT *,
@@ -335,12 +355,16 @@ def load_export(writer: WarehouseWriter, found: ExportFiles, source: str, locati
             "SELECT $run_id AS run_id, $location AS source, record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at FROM export_quarantine",
             {"run_id": writer.run_id, "location": location},
         )
-    loaded_months = [m.strftime("%Y-%m") for (m,) in con.execute("SELECT DISTINCT usage_month FROM incoming_export ORDER BY 1").fetchall()]
+    loaded_months = [
+        m.strftime("%Y-%m") for (m,) in con.execute("SELECT DISTINCT usage_month FROM incoming_export ORDER BY 1").fetchall()
+    ]
     if not loaded_months:
         return ExportLoad(rows, quarantined, 0, 0, [], reasons)
     content = [c for c, _ in _schema() if c != "ingest_run_id"]
     listing = ", ".join(content)
-    existing = f"SELECT {listing} FROM costs_daily WHERE source = $source AND strftime(usage_month, '%Y-%m') IN (SELECT unnest($months))"
+    existing = (
+        f"SELECT {listing} FROM costs_daily WHERE source = $source AND strftime(usage_month, '%Y-%m') IN (SELECT unnest($months))"
+    )
     different = con.execute(
         f"""SELECT count(*) FROM (
             (SELECT {listing} FROM incoming_export EXCEPT ALL {existing})
@@ -363,7 +387,7 @@ def load_export(writer: WarehouseWriter, found: ExportFiles, source: str, locati
 
 
 def _schema() -> list[tuple[str, str]]:
-    from ingest.warehouse import schema_columns
+    from warehouse.store import schema_columns
 
     return schema_columns()["costs_daily"]
 
@@ -376,11 +400,11 @@ def ingest_export(
     tag: str | None = None,
     session: boto3.Session | None = None,
     endpoint_url: str | None = None,
-) -> IngestRun:
+) -> JobRun:
     """Load a FOCUS or CUR 2.0 export (file, folder or s3:// prefix) into costs_daily, as one recorded run."""
     months = sorted({m.replace(day=1) for m in months or []})
-    tag = tag or rules_for(settings).tag
-    with ingest_run(settings.data_dir, source, location, settings=settings) as run:
+    tag = tag or settings.consumer_tag
+    with job_run(settings.data_dir, source, location, settings=settings) as run:
         found = find_files(location, run.writer.tmp, months, session, endpoint_url)
         run.stats.api_requests += found.requests
         loaded = load_export(run.writer, found, source, location, tag, months)
@@ -402,4 +426,3 @@ def ingest_export(
             s.notes.append(f"replaced the {source} rows of {', '.join(loaded.months)}; rows from other sources are untouched")
     print_summary(run)
     return run
-

@@ -298,8 +298,10 @@ def _priced(values: np.ndarray, used: np.ndarray, what: str, names, prices: List
     """``values`` (prices looked up per launch); a clear error when one the demo uses is not in the snapshot."""
     missing = used & np.isnan(values)
     if missing.any():
-        raise ValueError(f"the price snapshot {prices.snapshot} has no {what} price for {names(np.flatnonzero(missing)[0])}: "
-                         "the demo needs one for everything it simulates")  # fmt: skip
+        raise ValueError(
+            f"the price snapshot {prices.snapshot} has no {what} price for {names(np.flatnonzero(missing)[0])}: "
+            "the demo needs one for everything it simulates"
+        )
     return np.where(used, values, 0.0)
 
 
@@ -567,10 +569,20 @@ def _simulate(rng: np.random.Generator, n: int, end_date: date, prices: ListPric
 
     # Prices: the snapshot's list prices per region; Spot from the demo's own Spot price history.
     in_aws = has_res & ~onprem
-    od = _priced(prices.instance[reg0, np.maximum(itype, 0) % ONPREM_TYPE_CODE], in_aws, "On-Demand",
-                 lambda i: f"{INSTANCE_TYPES[itype[i]]} in {REGIONS[region[i]]}", prices)  # fmt: skip
-    od2 = _priced(prices.instance[reg0, np.maximum(itype2, 0)], has2, "On-Demand",
-                  lambda i: f"{INSTANCE_TYPES[itype2[i]]} in {REGIONS[region[i]]}", prices)  # fmt: skip
+    od = _priced(
+        prices.instance[reg0, np.maximum(itype, 0) % ONPREM_TYPE_CODE],
+        in_aws,
+        "On-Demand",
+        lambda i: f"{INSTANCE_TYPES[itype[i]]} in {REGIONS[region[i]]}",
+        prices,
+    )
+    od2 = _priced(
+        prices.instance[reg0, np.maximum(itype2, 0)],
+        has2,
+        "On-Demand",
+        lambda i: f"{INSTANCE_TYPES[itype2[i]]} in {REGIONS[region[i]]}",
+        prices,
+    )
     spot1 = in_aws & (option == SPOT)
     spot2 = has2 & (option2 == SPOT)
     n_az = sum(len(x) for x in AZ_LETTERS)
@@ -606,8 +618,13 @@ def _simulate(rng: np.random.Generator, n: int, end_date: date, prices: ListPric
 
     vol = np.where(in_aws, count * volume_month(vtype, vsize, viops, vmibps, in_aws) * h1 / HOURS_PER_MONTH, 0.0)
     vol += np.where(has2, count2 * volume_month(vtype2, vsize2, viops2, vmibps2, has2) * h2 / HOURS_PER_MONTH, 0.0)
-    fs_price = _priced(prices.filesystem[reg0, np.maximum(fs_type, 0)], has_res & fs_used, "FSx for Lustre",
-                       lambda i: f"{FSX_TYPES[fs_type[i]]} in {REGIONS[reg0[i]]}", prices)  # fmt: skip
+    fs_price = _priced(
+        prices.filesystem[reg0, np.maximum(fs_type, 0)],
+        has_res & fs_used,
+        "FSx for Lustre",
+        lambda i: f"{FSX_TYPES[fs_type[i]]} in {REGIONS[reg0[i]]}",
+        prices,
+    )
     fs = np.where(fs_used, fs_cap * fs_price * hfs / HOURS_PER_MONTH, 0.0)
     c_inst, c_vol, c_fs = (np.rint(x * 10_000).astype(np.int64) for x in (inst, vol, fs))
     # The control plane share in exact integers (1e-4 USD): seconds x price/h / 3600 / 3, rounded half up.
@@ -1237,17 +1254,26 @@ def _write_spot_history(root: Path, sim: dict[str, np.ndarray], seed: int, launc
         for p, rows in enumerate(pages, start=1):
             body: dict = {
                 "SpotPriceHistory": [
-                    {"AvailabilityZone": str(az_names[az[i]]), "InstanceType": str(types[i]), "ProductDescription": SPOT_PRODUCT,
-                     "SpotPrice": str(prices[i]), "Timestamp": str(stamps[i])}
+                    {
+                        "AvailabilityZone": str(az_names[az[i]]),
+                        "InstanceType": str(types[i]),
+                        "ProductDescription": SPOT_PRODUCT,
+                        "SpotPrice": str(prices[i]),
+                        "Timestamp": str(stamps[i]),
+                    }
                     for i in rows
                 ],
-            }  # fmt: skip
+            }
             if p < len(pages):
                 body["NextToken"] = _page_token(seed, launches, end_date, p + 1, f"spot:{region}")
             rid = hashlib.sha256(f"spot:{seed}:{launches}:{end_date}:{region}:{p}".encode()).hexdigest()
             rid = f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
-            body["ResponseMetadata"] = {"RequestId": rid, "HTTPStatusCode": 200, "RetryAttempts": 0,
-                                        "HTTPHeaders": {"x-amzn-requestid": rid, "content-type": "text/xml;charset=UTF-8"}}  # fmt: skip
+            body["ResponseMetadata"] = {
+                "RequestId": rid,
+                "HTTPStatusCode": 200,
+                "RetryAttempts": 0,
+                "HTTPHeaders": {"x-amzn-requestid": rid, "content-type": "text/xml;charset=UTF-8"},
+            }
             (root / region / f"page-{p:04d}.json").write_text(json.dumps(body, separators=(",", ":")) + "\n")
 
 

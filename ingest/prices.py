@@ -1,6 +1,6 @@
-"""Pricing jobs: ``prices`` (fetch unit prices, cached) and ``price-launches`` (compute ``launch_costs``).
+"""The unit-price source: ``prices`` loads the offline snapshot, saved Spot history, and what AWS lists.
 
-Both are recorded, atomic ingest runs. ``prices`` asks AWS only for what the warehouse lacks: a list
+A recorded, atomic run. It asks AWS only for what the warehouse lacks: a list
 price already fetched from the Price List API is not fetched again, and the Spot history windows
 already fetched per (region, zone, instance type) are kept in the manifest cursor ``prices:spot``,
 so only the uncovered part of a window is requested.
@@ -11,25 +11,39 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 import pyarrow as pa
 
-from ingest.config import PricingSettings, Settings
-from ingest.errors import SourceError
-from ingest.run import IngestRun, ingest_run, print_summary
-from ingest.warehouse import WarehouseWriter
-from pricing import bulk, pricelist
-from pricing.engine import RateCard, Rules
+from core import aws
+from core.errors import SourceError
+from core.settings import Settings
+from pricing import pricelist
 from pricing.snapshot import latest_snapshot, snapshot_rows
+from warehouse.runs import JobRun, job_run, print_summary
+from warehouse.store import WarehouseWriter
+
+if TYPE_CHECKING:
+    import boto3
 
 SPOT_CURSOR = "prices:spot"
 PRICE_COLUMNS = (
-    "service", "region", "availability_zone", "resource_kind", "resource_type", "purchase_option", "charge", "unit",
-    "price", "currency", "effective_from", "source", "sku", "fetched_at",
-)  # fmt: skip
+    "service",
+    "region",
+    "availability_zone",
+    "resource_kind",
+    "resource_type",
+    "purchase_option",
+    "charge",
+    "unit",
+    "price",
+    "currency",
+    "effective_from",
+    "source",
+    "sku",
+    "fetched_at",
+)
 _KEY = (
     "service",
     "region",
@@ -41,21 +55,6 @@ _KEY = (
     "effective_from",
     "source",
 )
-
-
-def rules_from(pricing: PricingSettings) -> Rules:
-    """The engine's rules from ``[pricing]`` (floats in TOML become exact decimals of their text)."""
-    return Rules(
-        reserved_fraction=Decimal(str(pricing.reserved_fraction_of_on_demand)),
-        reserved_rates={k: Decimal(str(v)) for k, v in pricing.reserved_rates.items()},
-        spot_fallback_fraction=Decimal(str(pricing.spot_fallback_fraction)),
-        rate_card=RateCard(
-            core_hour=Decimal(str(pricing.onprem_core_hour)),
-            cores_per_node=pricing.onprem_cores_per_node,
-            gb_hour=Decimal(str(pricing.onprem_gb_hour)),
-            memory_gb_per_node=pricing.onprem_memory_gb_per_node,
-        ),
-    )
 
 
 @dataclass
@@ -74,14 +73,13 @@ class _Ec2ByRegion(dict):
         self.session = session
 
     def __missing__(self, region: str):
-        self[region] = self.session.client("ec2", region_name=region)
+        self[region] = aws.client("ec2", session=self.session, region=region)
         return self[region]
 
 
 def _clients(settings: Settings, session: boto3.Session | None) -> Clients:
-    if session is None:
-        session = boto3.Session(profile_name=settings.pricing.profile) if settings.pricing.profile else boto3.Session()
-    return Clients(session.client("pricing", region_name=settings.pricing.price_list_region), _Ec2ByRegion(session))
+    session = session or aws.make_session(settings.pricing.profile)
+    return Clients(aws.client("pricing", session=session, region=settings.pricing.price_list_region), _Ec2ByRegion(session))
 
 
 def _held_keys(writer: WarehouseWriter) -> set[tuple]:
@@ -122,7 +120,7 @@ def _merge(windows: list[list[str]]) -> list[list[str]]:
     return [[a.isoformat(), b.isoformat()] for a, b in out]
 
 
-def _write_prices(run: IngestRun, rows: list[dict]) -> list[dict]:
+def _write_prices(run: JobRun, rows: list[dict]) -> list[dict]:
     """Append new price points (services they belong to are rewritten whole); returns the rows written.
 
     Once per run: written partitions are not visible to the run's own views until it commits.
@@ -142,12 +140,15 @@ def _write_prices(run: IngestRun, rows: list[dict]) -> list[dict]:
     now = datetime.now(UTC).replace(tzinfo=None)
     table = pa.table(
         {
-            **{c: pa.array([None if r.get(c) is None else str(r[c]) for r in fresh], pa.string()) for c in PRICE_COLUMNS
-               if c not in ("effective_from", "fetched_at")},
+            **{
+                c: pa.array([None if r.get(c) is None else str(r[c]) for r in fresh], pa.string())
+                for c in PRICE_COLUMNS
+                if c not in ("effective_from", "fetched_at")
+            },
             "effective_from": pa.array([r["effective_from"] for r in fresh], pa.timestamp("us")),
             "fetched_at": pa.array([r.get("fetched_at") or now for r in fresh], pa.timestamp("us")),
         }
-    )  # fmt: skip
+    )
     con = run.writer.con
     con.register("new_price_points", table)
     services = sorted({r["service"] for r in fresh})
@@ -181,7 +182,7 @@ def _saved_spot_history(directory: Path) -> tuple[list[dict], int]:
     return rows, len(files)
 
 
-def _fetch_from_aws(run: IngestRun, clients: Clients) -> list[dict]:
+def _fetch_from_aws(run: JobRun, clients: Clients) -> list[dict]:
     """The list prices and Spot history the launches need and the warehouse lacks (the Spot cursor moves)."""
     con = run.writer.con
     api_held = set(
@@ -228,14 +229,14 @@ def fetch_prices(
     clients: Clients | None = None,
     quiet: bool = False,
     spot_responses: Path | None = None,
-) -> IngestRun:
+) -> JobRun:
     """Load the offline snapshot (and saved Spot history responses, e.g. the demo's), then (unless ``offline``)
     fetch what the launches need and the warehouse lacks."""
     source = "snapshot" if offline else f"price-list-api + spot-price-history ({settings.pricing.price_list_region})"
     if spot_responses is not None:
         source += f" + {spot_responses}"
     path = snapshot or latest_snapshot()
-    with ingest_run(settings.data_dir, "prices", source, settings=settings) as run:
+    with job_run(settings.data_dir, "prices", source, settings=settings) as run:
         rows = snapshot_rows(path)
         if spot_responses is not None:
             saved, files = _saved_spot_history(spot_responses)
@@ -253,67 +254,3 @@ def fetch_prices(
     if not quiet:
         print_summary(run)
     return run
-
-
-def price_launches(settings: Settings, quiet: bool = False) -> IngestRun:
-    """Compute ``launch_costs`` for every launch from ``launch_resources`` + ``prices`` (replaces it whole)."""
-    with ingest_run(settings.data_dir, "price-launches", "launch_resources + prices", settings=settings) as run:
-        con = run.writer.con
-        priced_at = datetime.now(UTC).replace(tzinfo=None)
-        bulk.launch_costs(con, rules_from(settings.pricing), run.writer.run_id, priced_at, settings.currency).create(
-            "new_launch_costs"
-        )
-        written = run.writer.write_partitions("launch_costs", "SELECT * FROM new_launch_costs")
-        stale = [p for p in run.writer.partitions_of("launch_costs") if p not in written]
-        run.writer.drop_partitions("launch_costs", stale)
-        counts = dict(con.execute("SELECT price_status, count(*) FROM new_launch_costs GROUP BY 1").fetchall())
-        total = sum(counts.values())
-        run.stats.records_read += total
-        run.stats.records_loaded += total
-        run.stats.notes.append(", ".join(f"{counts.get(s, 0):,} {s}" for s in ("ESTIMATED", "FINAL", "PENDING")))
-        no_item_price = con.execute(
-            "SELECT count(*) FROM new_launch_costs c JOIN launches l USING (launch_id) "
-            "WHERE l.total_cost IS NULL AND c.total_cost IS NOT NULL"
-        ).fetchall()[0][0]
-        run.stats.notes.append(f"{no_item_price:,} launch(es) without a price from the workflow manager priced by the engine")
-        months = _write_back_computed(run.writer)
-        run.stats.notes.append(f"launches: computed prices written into {len(months)} launch month(s)")
-        con.execute("DROP TABLE new_launch_costs")
-    if not quiet:
-        print_summary(run)
-    return run
-
-
-# A launch the workflow manager left unpriced takes the engine's price in ``launches``: its parts and
-# total, price_source 'computed'. Its row_hash stays the item's, so re-ingesting the same item changes
-# nothing; a changed item comes back 'pending' until the next price-launches.
-_ENGINE_PRICED = "l.price_source IN ('pending', 'computed')"
-_COST_PARTS = ("instance_cost", "volume_cost", "filesystem_cost", "control_plane_cost", "total_cost")
-
-
-def _write_back_computed(writer: WarehouseWriter) -> list[str]:
-    """Rewrite the launch months where an unpriced launch's computed price changed; return those months."""
-    con = writer.con
-    differs = " OR ".join(f"l.{c} IS DISTINCT FROM c.{c}" for c in _COST_PARTS)
-    months = [
-        m
-        for (m,) in con.execute(
-            f"""SELECT DISTINCT strftime(l.launch_month, '%Y-%m') FROM launches l
-                LEFT JOIN new_launch_costs c USING (launch_id)
-                WHERE {_ENGINE_PRICED} AND ({differs}) ORDER BY 1"""
-        ).fetchall()
-    ]
-    if not months:
-        return []
-    replaced = ", ".join(f"CASE WHEN {_ENGINE_PRICED} THEN c.{c} ELSE l.{c} END AS {c}" for c in _COST_PARTS)
-    writer.write_partitions(
-        "launches",
-        f"""SELECT l.* REPLACE (
-                {replaced},
-                CASE WHEN NOT {_ENGINE_PRICED} THEN l.price_source
-                     WHEN c.total_cost IS NULL THEN 'pending' ELSE 'computed' END AS price_source)
-            FROM launches l LEFT JOIN new_launch_costs c USING (launch_id)
-            WHERE strftime(l.launch_month, '%Y-%m') IN (SELECT unnest($months))""",
-        {"months": months},
-    )
-    return months

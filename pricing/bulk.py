@@ -23,7 +23,8 @@ from decimal import Decimal
 
 import duckdb
 
-from pricing.engine import GP3_FREE_IOPS, GP3_FREE_THROUGHPUT_MIBPS, HOURS_PER_MONTH, MIN_BILLED_SECONDS, Rules
+from core.vocabulary import HOURS_PER_MONTH
+from pricing.engine import GP3_FREE_IOPS, GP3_FREE_THROUGHPUT_MIBPS, MIN_BILLED_SECONDS, Rules
 
 FAR = 2**62  # seconds: "before every step" / "after every step"
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-HOURS_PER_MONTH = 730
+from core.vocabulary import HOURS_PER_MONTH, ONPREM_PLATFORM
+
 SECONDS_PER_HOUR = 3600
 MIN_BILLED_SECONDS = 60  # Linux EC2: per-second billing, at least 60 seconds each time an instance starts
 PRICE_SCALE = 10**10  # unit prices carry at most 10 decimals
@@ -312,6 +313,21 @@ class Rules:
     spot_fallback_fraction: Decimal = Decimal("0.35")  # Spot estimate (x On-Demand) when no Spot history is held
     rate_card: RateCard = field(default_factory=RateCard)
 
+    @classmethod
+    def from_settings(cls, pricing) -> Rules:
+        """The engine's rules from ``[pricing]`` (floats in TOML become exact decimals of their text)."""
+        return cls(
+            reserved_fraction=Decimal(str(pricing.reserved_fraction_of_on_demand)),
+            reserved_rates={k: Decimal(str(v)) for k, v in pricing.reserved_rates.items()},
+            spot_fallback_fraction=Decimal(str(pricing.spot_fallback_fraction)),
+            rate_card=RateCard(
+                core_hour=Decimal(str(pricing.onprem_core_hour)),
+                cores_per_node=pricing.onprem_cores_per_node,
+                gb_hour=Decimal(str(pricing.onprem_gb_hour)),
+                memory_gb_per_node=pricing.onprem_memory_gb_per_node,
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class LaunchCost:
@@ -326,10 +342,9 @@ class LaunchCost:
         return self.instance_cost + self.volume_cost + self.filesystem_cost + self.control_plane_cost
 
 
-ONPREM_PLATFORM = "OnPremHPC"
-
-
-def instance_steps(resource: Resource, region: str | None, book: PriceBook, rules: Rules) -> list[PriceStep] | StepFunction | None:
+def instance_steps(
+    resource: Resource, region: str | None, book: PriceBook, rules: Rules
+) -> list[PriceStep] | StepFunction | None:
     """The price function of an instance line, by purchase option; None when no price is known."""
     od = book.list_price(region, "instance", resource.resource_type)
     option = resource.purchase_option

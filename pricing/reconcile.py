@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 import pandas as pd
 
 UNTAGGED = "(untagged)"
@@ -35,3 +38,34 @@ def flag(lines: pd.DataFrame, threshold_percent: float) -> pd.DataFrame:
     )
     out["flagged"] = tagged & ((pct.abs() > threshold_percent).fillna(False) | billed_only)
     return out
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The Reconciliation page's headline figures, exact: tagged computed and billed cost, and what no tag names."""
+
+    computed: Decimal  # the pricing engine, over the tagged consumer-months
+    billed: Decimal  # Cost Explorer, tagged to a consumer, on the services launches consume
+    untagged: Decimal  # billed without a consumer tag (all services)
+    flagged: int  # lines whose |variance| is above the threshold (or billed with nothing computed)
+
+    @property
+    def variance(self) -> Decimal:
+        return self.billed - self.computed
+
+    @property
+    def variance_percent(self) -> Decimal | None:
+        return self.variance / self.computed * 100 if self.computed else None
+
+
+def _total(values) -> Decimal:
+    return sum((v for v in values if v is not None and v == v), Decimal(0))  # v == v: not NaN
+
+
+def totals(flagged_lines: pd.DataFrame) -> Totals:
+    """The totals of ``flag``'s lines."""
+    tagged = flagged_lines[flagged_lines["consumer"] != UNTAGGED]
+    untagged = flagged_lines.loc[flagged_lines["consumer"] == UNTAGGED, "billed_cost"]
+    return Totals(
+        _total(tagged["computed_cost"]), _total(tagged["billed_cost"]), _total(untagged), int(flagged_lines["flagged"].sum())
+    )

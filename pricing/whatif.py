@@ -11,11 +11,11 @@ from decimal import Decimal
 
 import pandas as pd
 
+from core.vocabulary import PURCHASE_OPTIONS  # noqa: F401  (the choices a what-if offers)
 from pricing.engine import Rules, change, price_launches, what_if
 from pricing.inputs import book_from, launches_from, resources_from
 
 SCENARIOS = ("Spot to On-Demand", "Another instance family, same size", "Another purchase option")
-PURCHASE_OPTIONS = ("On-Demand", "Spot", "Reserved")
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,22 @@
 """Launch Ledger named queries: one ``.sql`` file per question in ``queries/sql``, one function each.
 
-Nothing here imports Streamlit. Values are bound as DuckDB named parameters, never formatted in.
+Every function is registered in ``queries.registry.REGISTRY`` where it is written (``@named_query``);
+the dashboard, the bench and the tests read that registry. Nothing here imports Streamlit or the
+write side. Values are bound as DuckDB named parameters, never formatted in.
 """
 
+from core.errors import QueryError
+from queries import billing, pricing
 from queries.engine import load, query_names, referenced_params, run
-from queries.errors import QueryError
 from queries.filters import FilterOptions, Filters
 from queries.named import (
-    PHASES,
-    STATUS_ORDER,
     backtest_results,
-    chargeback,
     cost_forecasts,
     estimate_history,
     filter_options,
-    ingest_runs,
     instance_types,
+    job_runs,
+    launch_cost_by_consumer_month,
     monthly_billed_spend,
     monthly_cost_per_launch,
     monthly_spend_by_consumer,
@@ -28,20 +29,22 @@ from queries.named import (
     timing,
     timing_by_platform,
 )
+from queries.registry import REGISTRY, NamedQuery
 
 __all__ = [
-    "PHASES",
-    "STATUS_ORDER",
+    "REGISTRY",
     "FilterOptions",
     "Filters",
+    "NamedQuery",
     "QueryError",
     "backtest_results",
-    "chargeback",
+    "billing",
     "cost_forecasts",
     "estimate_history",
     "filter_options",
-    "ingest_runs",
     "instance_types",
+    "job_runs",
+    "launch_cost_by_consumer_month",
     "load",
     "monthly_billed_spend",
     "monthly_cost_per_launch",
@@ -49,6 +52,7 @@ __all__ = [
     "overview",
     "pending_prices",
     "platforms",
+    "pricing",
     "quarantine_reasons",
     "quarantined_records",
     "query_names",

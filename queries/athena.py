@@ -13,7 +13,7 @@ workflow types, platforms, statuses) becomes ``ARRAY[?, ?, ...]`` with one param
 or a typed empty array when nothing is picked, so only scalar literals are ever bound. Athena accepts
 ``?`` only in WHERE clauses; ``tests/queries/test_athena.py`` checks every named query keeps to that.
 
-The lake is partitioned by the columns the queries filter on (``ingest.lake.partition_column``), so a
+The lake is partitioned by the columns the queries filter on (``warehouse.lake.partition_column``), so a
 filter such as ``launch_month BETWEEN date_trunc('month', $start) AND $end`` makes Athena read only those
 months. ``partition_reads`` finds, for each lake table a statement reads, the condition that prunes it.
 """
@@ -37,13 +37,14 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from ingest.lake import WRANGLER_ERRORS, aws_error_line, partition_column
-from ingest.warehouse import TABLES
+from core import aws
+from core.errors import QueryError
 from queries.engine import QueryEngine, bind, load
-from queries.errors import QueryError
+from warehouse.lake import WRANGLER_ERRORS, partition_column
+from warehouse.store import TABLES
 
 if TYPE_CHECKING:
-    from ingest.config import AthenaSettings, Settings
+    from core.settings import AthenaSettings, Settings
 
 # Athena's limit on one execution parameter (StartQueryExecution ExecutionParameters: 1..1024 characters).
 MAX_PARAMETER_LENGTH = 1024
@@ -185,7 +186,7 @@ def partition_reads(trino_sql: str) -> list[PartitionRead]:
 
 
 def _hint(exc: Exception) -> str:
-    text = aws_error_line(exc, limit=2000)
+    text = aws.error_line(exc, limit=2000)
     if isinstance(exc, NoCredentialsError) or re.search(
         r"ExpiredToken|UnrecognizedClient|InvalidClientTokenId|security token", text
     ):
@@ -244,7 +245,8 @@ class AthenaEngine(QueryEngine):
         if self._session is not None:
             return self._session
         if getattr(self._local, "session", None) is None:
-            self._local.session = boto3.Session(profile_name=self.profile, region_name=self.region)
+            aws.configure_wrangler()
+            self._local.session = aws.make_session(self.profile, self.region)
         return self._local.session
 
     def statement(self, name: str, params: dict[str, object] | None = None) -> tuple[str, list[str]]:
@@ -272,7 +274,7 @@ class AthenaEngine(QueryEngine):
                 boto3_session=self.session,
             )
         except (ClientError, BotoCoreError, *WRANGLER_ERRORS) as exc:
-            raise QueryError(f"the {name} query failed on Athena ({aws_error_line(exc)}): {_hint(exc)}") from exc
+            raise QueryError(f"the {name} query failed on Athena ({aws.error_line(exc)}): {_hint(exc)}") from exc
         return _like_duckdb(frame)
 
 

@@ -1,4 +1,4 @@
-"""The bill side of chargeback: one function per named query the statements (``allocation/``) read.
+"""The bill side of chargeback: one function per named query the statements (``chargeback/``) read.
 
 Each takes a connection (DuckDB or a ``QueryEngine``) and a month (its first day) and binds only the
 shared parameters ``$start``/``$end``: the month's first and last day. Money arrives as ``Decimal``.
@@ -6,37 +6,38 @@ shared parameters ``$start``/``$end``: the month's first and last day. Money arr
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
+from core.months import month_end
 from queries.engine import run
 from queries.filters import Filters
 from queries.named import Connection
+from queries.registry import named_query
 
 EARLIEST = date(2000, 1, 1)
 
 
-def month_end(month: date) -> date:
-    """The last day of ``month``'s calendar month."""
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
+@named_query(scope="month")
 def bill_lines(con: Connection, month: date) -> pd.DataFrame:
     """The month's bill summed per source, tag key and value, tags, service, account, resource, charge category."""
     return run(con, "bill_lines", {"start": month.replace(day=1), "end": month_end(month)})
 
 
+@named_query(scope="month")
 def statement_launches(con: Connection, month: date) -> pd.DataFrame:
     """The month's launches (by launch_month) per consumer, workflow type, platform and region, with their cost."""
     return run(con, "statement_launches", Filters(month.replace(day=1), month_end(month)).params())
 
 
+@named_query(scope="none")
 def statement_months(con: Connection) -> pd.DataFrame:
     """Months with a bill or a closed statement, with estimated charges and when each was closed."""
     return run(con, "statement_months")
 
 
+@named_query(scope="month")
 def closed_statements(con: Connection, through: date) -> pd.DataFrame:
     """Every frozen statement line of the months closed up to ``through``'s month."""
     return run(con, "closed_statements", {"start": EARLIEST, "end": month_end(through)})

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from queries.errors import QueryError
+from core.errors import QueryError
 
 SQL_DIR = Path(__file__).with_name("sql")
 SCOPE = "launch_scope"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from queries.errors import QueryError
+from core.errors import QueryError
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,16 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from core.vocabulary import status_rank
 from queries.engine import QueryEngine, run
 from queries.filters import FilterOptions, Filters
-
-STATUS_ORDER = ("PREPARING", "WAITING", "READY", "RUNNING", "COMPLETE", "FAILED")
-PHASES = ("preparing", "waiting", "queued", "running")
+from queries.registry import named_query
 
 # A DuckDB connection (embedded warehouse) or a QueryEngine (queries.athena.AthenaEngine).
 Connection = duckdb.DuckDBPyConnection | QueryEngine
 
 
+@named_query("filter_options", "launch_period", scope="none")
 def filter_options(con: Connection) -> FilterOptions:
     """The values each sidebar filter offers and the days launches span."""
     values = run(con, "filter_options")
@@ -27,7 +27,7 @@ def filter_options(con: Connection) -> FilterOptions:
     def of(dimension: str) -> tuple[str, ...]:
         return tuple(values.loc[values["dimension"] == dimension, "value"])
 
-    statuses = sorted(of("status"), key=lambda s: (STATUS_ORDER.index(s) if s in STATUS_ORDER else len(STATUS_ORDER), s))
+    statuses = sorted(of("status"), key=status_rank)
     launches = int(period["launches"])
     return FilterOptions(
         consumers=of("consumer"),
@@ -41,6 +41,7 @@ def filter_options(con: Connection) -> FilterOptions:
     )
 
 
+@named_query(scope="filters")
 def overview(con: Connection, filters: Filters) -> pd.DataFrame:
     """Headline figures for the period and the previous period of equal length.
 
@@ -56,62 +57,74 @@ def overview(con: Connection, filters: Filters) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True).set_index("period")
 
 
-def chargeback(con: Connection, filters: Filters) -> pd.DataFrame:
-    """Statement lines: consumer x launch month, launch counts and exact cost by part."""
-    return run(con, "chargeback", filters.params())
+@named_query(scope="filters")
+def launch_cost_by_consumer_month(con: Connection, filters: Filters) -> pd.DataFrame:
+    """What the launches cost per consumer x launch month: launch counts and exact cost by part (not the bill)."""
+    return run(con, "launch_cost_by_consumer_month", filters.params())
 
 
+@named_query(scope="filters")
 def timing(con: Connection, filters: Filters) -> pd.DataFrame:
     """Hours per compute platform x workflow type x phase: count, sum, mean and p10..p90."""
     return run(con, "timing", {**filters.params(), "pool_workflow_types": False})
 
 
+@named_query("timing", scope="filters")
 def timing_by_platform(con: Connection, filters: Filters) -> pd.DataFrame:
     """Hours per compute platform x phase, quantiles pooled over the workflow types in scope (the same query)."""
     pooled = run(con, "timing", {**filters.params(), "pool_workflow_types": True})
     return pooled.drop(columns="workflow_type")
 
 
+@named_query(scope="filters")
 def instance_types(con: Connection, filters: Filters) -> pd.DataFrame:
     """Cost and duration per launch by primary instance type x purchase option."""
     return run(con, "instance_types", filters.params())
 
 
+@named_query(scope="filters")
 def spot_vs_on_demand(con: Connection, filters: Filters) -> pd.DataFrame:
     """Instance types launched both as Spot and as On-Demand, the two side by side."""
     return run(con, "spot_vs_on_demand", filters.params())
 
 
+@named_query(scope="filters")
 def platforms(con: Connection, filters: Filters) -> pd.DataFrame:
     """Per workflow type x compute platform: cost and hours per launch (quartiles), failure rate."""
     return run(con, "platforms", filters.params())
 
 
+@named_query(scope="filters")
 def monthly_spend_by_consumer(con: Connection, filters: Filters) -> pd.DataFrame:
     """Spend and launches per launch month x consumer."""
     return run(con, "monthly_spend_by_consumer", filters.params())
 
 
+@named_query(scope="filters")
 def monthly_cost_per_launch(con: Connection, filters: Filters) -> pd.DataFrame:
     """Per launch month: launches, spend, median and mean cost per launch, failed spend."""
     return run(con, "monthly_cost_per_launch", filters.params())
 
 
-def ingest_runs(con: Connection, limit: int = 50) -> pd.DataFrame:
+@named_query(scope="none")
+def job_runs(con: Connection, limit: int = 50) -> pd.DataFrame:
     """The latest ``limit`` ingest runs, newest first."""
-    return run(con, "ingest_runs", {"limit": limit})
+    return run(con, "job_runs", {"limit": limit})
 
 
+@named_query(scope="none")
 def quarantine_reasons(con: Connection, limit: int = 100) -> pd.DataFrame:
     """Why records were rejected, with counts, the most frequent ``limit`` reasons."""
     return run(con, "quarantine_reasons", {"limit": limit})
 
 
+@named_query(scope="none")
 def quarantined_records(con: Connection, limit: int = 20) -> pd.DataFrame:
     """The ``limit`` most recently quarantined records, with reason and raw record."""
     return run(con, "quarantined_records", {"limit": limit})
 
 
+@named_query(scope="filters")
 def pending_prices(con: Connection, filters: Filters, limit: int = 20) -> pd.DataFrame:
     """The ``limit`` oldest launches in scope without a price; ``pending_launches`` counts them all."""
     return run(con, "pending_prices", {**filters.params(), "limit": limit})
@@ -120,6 +133,7 @@ def pending_prices(con: Connection, filters: Filters, limit: int = 20) -> pd.Dat
 ALL_LAUNCHES = 2**62
 
 
+@named_query(scope="filters")
 def estimate_history(con: Connection, filters: Filters, recent_per_group: int = ALL_LAUNCHES) -> pd.DataFrame:
     """Ended launches in scope (COMPLETE and FAILED), with what the estimator learns from: sizes, family, cost, hours.
 
@@ -128,16 +142,19 @@ def estimate_history(con: Connection, filters: Filters, recent_per_group: int = 
     return run(con, "estimate_history", {**filters.params(), "recent_per_group": recent_per_group})
 
 
+@named_query(scope="filters")
 def monthly_billed_spend(con: Connection, filters: Filters) -> pd.DataFrame:
     """Cost Explorer spend per month and consumer tag value in the period (the first and last day billed on each row)."""
     return run(con, "monthly_billed_spend", {"start": filters.start, "end": filters.end, "consumers": list(filters.consumers)})
 
 
+@named_query(scope="none")
 def backtest_results(con: Connection) -> pd.DataFrame:
     """The latest backtest: per month (NULL: all months pooled), method and target, MdAPE and interval coverage."""
     return run(con, "backtest_results")
 
 
+@named_query(scope="filters")
 def cost_forecasts(con: Connection, filters: Filters) -> pd.DataFrame:
     """Cost Explorer's latest spend forecast per consumer (the sidebar's consumers) and period."""
     return run(con, "cost_forecasts", {"consumers": list(filters.consumers)})

@@ -6,18 +6,22 @@ import pandas as pd
 
 from queries.engine import run
 from queries.filters import Filters
+from queries.registry import named_query
 
 
+@named_query(scope="filters")
 def reconciliation(con, filters: Filters) -> pd.DataFrame:
     """Computed vs billed cost per consumer x month, with variance, other services and discounts."""
     return run(con, "reconciliation", filters.params())
 
 
+@named_query(scope="filters")
 def whatif_resources(con, filters: Filters, limit: int = 2000) -> pd.DataFrame:
     """The resources of the ``limit`` latest ended AWS launches in scope that used instances."""
     return run(con, "whatif_resources", {**filters.params(), "limit": limit})
 
 
+@named_query(scope="none")
 def price_points(con) -> pd.DataFrame:
     """Every price the warehouse holds."""
     return run(con, "price_points")

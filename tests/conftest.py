@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the repo is not installed as a package; make `import ingest` work
     sys.path.insert(0, str(ROOT))
 
-from ingest.warehouse import ROLLUPS, TABLES, WarehouseWriter, connect, schema_columns  # noqa: E402
+from warehouse.store import ROLLUPS, TABLES, WarehouseWriter, connect, schema_columns  # noqa: E402
 
 FIXTURE_CSV_DIR = ROOT / "tests" / "fixtures" / "warehouse"
+# Real public data committed under tests/data/, each folder with its origin and licence (README.md).
+FOCUS_SAMPLE = ROOT / "tests" / "data" / "focus" / "focus_sample.csv"
 LOADED_TABLES = tuple(t for t in TABLES if t not in ROLLUPS)  # derived tables are computed by the writer at commit
 
 

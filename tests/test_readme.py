@@ -4,8 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from ingest.__main__ import _parser
-from ingest.warehouse import schema_columns
+from cli import parser as _parser
+from warehouse.store import schema_columns
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

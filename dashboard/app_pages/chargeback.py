@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from allocation import MEASURE, exports
-from dashboard import data, frame, statement
+from chargeback import MEASURE, exports
+from core.errors import LedgerError
+from dashboard import charts, data, frame, statement
 from dashboard.formatting import count, money
-from ingest.errors import LedgerError
 
 scope = frame.scope()
 st.title("Chargeback")
@@ -20,7 +20,9 @@ if scope.options.is_empty and not months:
 frame.require_rows(len(months))
 st.caption(scope.money_caption("statement months are calendar months (UTC) of the bill, picked below"))
 
-month = st.selectbox("Statement month", months, index=len(months) - 1, format_func=lambda m: m.strftime("%Y-%m"), key="statement_month")
+month = st.selectbox(
+    "Statement month", months, index=len(months) - 1, format_func=lambda m: m.strftime("%Y-%m"), key="statement_month"
+)
 result = data.fetch("chargeback_statement", month=month, rules_text=rules.text, rules_path=rules.path)
 lines = result.view(scope.filters.consumers, scope.filters.workflow_types, scope.filters.platforms)
 cur = result.currency
@@ -34,15 +36,21 @@ for note in result.notes:
 bill, allocated, unallocated, adjusted, total = st.columns(5)
 bill.metric(f"Bill {result.label}", money(result.bill_total, cur), help=f"Billed (invoice) {money(result.billed_total, cur)}.")
 allocated.metric("Allocated to consumers", money(result.amounts(("direct", "shared", "credit")), cur))
-unallocated.metric("Unallocated", money(result.amounts(("unallocated", "rounding")), cur), help="Untagged spend no rule shares, and rounding.")
-adjusted.metric("Adjustments", money(result.adjustments_total, cur), help="Restatements of closed months, charged in the first open month.")
+unallocated.metric(
+    "Unallocated", money(result.amounts(("unallocated", "rounding")), cur), help="Untagged spend no rule shares, and rounding."
+)
+adjusted.metric(
+    "Adjustments", money(result.adjustments_total, cur), help="Restatements of closed months, charged in the first open month."
+)
 total.metric("Statement total", money(result.total, cur))
 st.caption(statement.reconciliation(result))
 
 summary = exports.summary(lines)
-st.plotly_chart(statement.summary_figure(summary, result), key="chargeback_chart")
+st.plotly_chart(charts.statement_bars(summary, result), key="chargeback_chart")
 st.subheader(f"Statement {result.label} by consumer")
-frame.table(summary, currency=cur, money=statement.MONEY, months=(), labels={c: c for c in summary.columns}, key="statement_summary")
+frame.table(
+    summary, currency=cur, money=statement.MONEY, months=(), labels={c: c for c in summary.columns}, key="statement_summary"
+)
 
 st.subheader("Statement lines")
 consumers = [c for c in summary["Consumer"] if c in set(lines["consumer"])]
@@ -53,8 +61,12 @@ launches = int(shown["Launches"].iloc[-1] or 0)
 st.caption(f"{cur} · {result.label} · {count(launches)} launches · amounts in whole cents; " + exports.RECONCILIATION_NOTE)
 
 columns = st.columns(4)
-for column, item in zip(columns, statement.downloads(result, lines, rules, statement.filters_text(scope.filters), picked), strict=True):
-    column.download_button(f"Download {item.label}", item.data, file_name=item.file_name, mime=item.mime, key=item.key, on_click="ignore")
+for column, item in zip(
+    columns, statement.downloads(result, lines, rules, statement.filters_text(scope.filters), picked), strict=True
+):
+    column.download_button(
+        f"Download {item.label}", item.data, file_name=item.file_name, mime=item.mime, key=item.key, on_click="ignore"
+    )
 
 if not result.closed:
     blocked = statement.closable(data.fetch("statement_months"), month)
@@ -67,15 +79,17 @@ if not result.closed:
             st.caption(blocked)
         sure = st.checkbox(f"I have checked the {result.label} statement: freeze it", key="close_confirm", disabled=bool(blocked))
         if st.button(f"Close {result.label}", key="close_month", type="primary", disabled=bool(blocked) or not sure):
-            outcome = statement.close(month, rules)
-            if outcome.startswith("error:"):
-                st.error(outcome)
+            try:
+                st.session_state["chargeback_closed"] = statement.close(month, rules)
+            except LedgerError as exc:
+                st.error(str(exc))
             else:
-                st.session_state["chargeback_closed"] = outcome
                 st.rerun()
 
 with st.expander("Allocation rules (read-only)"):
-    st.caption(f"{rules.path or 'allocation rules'} · fingerprint {rules.fingerprint[:12]} · consumer tag {rules.tag!r} · "
-               f"launches by {rules.launch_attribute!r} · bill sources in order: {', '.join(rules.sources)}")  # fmt: skip
+    st.caption(
+        f"{rules.path or 'allocation rules'} · fingerprint {rules.fingerprint[:12]} · consumer tag {rules.tag!r} · "
+        f"launches by {rules.launch_attribute!r} · bill sources in order: {', '.join(rules.sources)}"
+    )
     frame.table(exports.rules_table(rules), key="statement_rules")
     st.code(rules.text, language="toml")

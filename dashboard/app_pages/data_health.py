@@ -8,7 +8,7 @@ from dashboard.formatting import count
 scope = frame.scope()
 st.title("Data health")
 
-runs = data.fetch("ingest_runs", limit=50)
+runs = data.fetch("job_runs", limit=50)
 if scope.options.is_empty and runs.empty:
     st.info(frame.EMPTY_WAREHOUSE)
     st.stop()

@@ -4,12 +4,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import charts, data, frame
+from dashboard import charts, data, frame, panels
 from dashboard.formatting import count, hours, money, percent
 from estimates import plan as planning
 from estimates import views
 from estimates.estimator import LaunchSpec
-from estimates.forecast import forecast_backtest
 
 scope = frame.scope()
 st.title("Estimates")
@@ -22,21 +21,29 @@ st.caption(scope.money_caption("estimates learn from the ended launches in this 
 enough, groups = views.groups_with_history(estimator)
 learn, groups_with, fails = st.columns(3)
 learn.metric("Completed launches to learn from", count(len(estimator.completed)))
-groups_with.metric("Type × platform groups with enough history", f"{enough} of {groups}", help="30 completed, priced launches each.")  # fmt: skip
+groups_with.metric(
+    "Type × platform groups with enough history", f"{enough} of {groups}", help="30 completed, priced launches each."
+)
 fails.metric("Failure rate", percent(views.failure_rate(history)), help="FAILED among ended launches in the selection.")
 
 st.subheader("A planned launch")
 left, mid, right = st.columns(3)
 workflow_type = left.selectbox("Workflow type", sorted(history["workflow_type"].unique()), key="est_workflow_type")
 usual = history.loc[history["workflow_type"] == workflow_type, "compute_platform"].mode()
-platform = mid.selectbox("Compute platform", planning.PLATFORMS, key="est_platform",
-                         index=planning.PLATFORMS.index(usual[0]) if len(usual) and usual[0] in planning.PLATFORMS else 0)  # fmt: skip
+platform = mid.selectbox(
+    "Compute platform",
+    planning.PLATFORMS,
+    key="est_platform",
+    index=planning.PLATFORMS.index(usual[0]) if len(usual) and usual[0] in planning.PLATFORMS else 0,
+)
 typical = float(history.loc[history["workflow_type"] == workflow_type, "input_size_gb"].median())
 size = right.number_input("Input size (GB)", min_value=0.1, value=round(typical, 1), key="est_input_gb")
 samples = left.number_input("Samples (0 = unknown)", min_value=0, value=0, step=1, key="est_samples")
 family = mid.selectbox("Instance family", ["any", *sorted(history["instance_family"].dropna().unique())], key="est_family")
 option = right.selectbox("Purchase option", ["any", *planning.PURCHASE_OPTIONS], key="est_purchase")
-spec = LaunchSpec(workflow_type, platform, size, samples or None, None if family == "any" else family, None if option == "any" else option)  # fmt: skip
+spec = LaunchSpec(
+    workflow_type, platform, size, samples or None, None if family == "any" else family, None if option == "any" else option
+)
 est = estimator.estimate(spec)
 if not est.enough_history:
     st.warning(f"No estimate: {est.message}.")
@@ -47,8 +54,11 @@ else:
     duration, duration_range, _ = st.columns(3)
     duration.metric("Duration (median)", hours(est.hours_median))
     duration_range.metric("Duration, 80% interval", f"{hours(est.hours_low)} – {hours(est.hours_high)}")
-    failures.metric(f"Expected cost of failures ({currency})", money(est.expected_failure_cost, currency),
-                    help=f"Not in the estimate: failure rate {percent(est.failure_rate)} × what a failed run costs.")  # fmt: skip
+    failures.metric(
+        f"Expected cost of failures ({currency})",
+        money(est.expected_failure_cost, currency),
+        help=f"Not in the estimate: failure rate {percent(est.failure_rate)} × what a failed run costs.",
+    )
     st.caption(f"Learnt from {est.launches:,} completed launches of {est.basis}. " + est.notes)
     st.plotly_chart(charts.estimate_curve(*views.size_curve(estimator, spec), size, currency), key="est_curve")
 
@@ -57,45 +67,18 @@ backtest = data.fetch("backtest_results")
 if backtest.empty:
     st.info("No backtest yet: run `python -m ingest backtest` to score the estimates month by month against two baselines.")
 else:
-    st.caption(f"Each month estimated from the launches before it (run {backtest['run_id'].iloc[0]}). A calibrated 80% interval "
-               "holds about 80% of actual values; MdAPE is the median error of the median estimate.")  # fmt: skip
-    frame.table(views.backtest_table(backtest), percent=("cost_mdape", "cost_in_interval", "hours_mdape", "hours_in_interval"),
-                hours=("cost_high_over_low",), months=(), labels=views.BACKTEST_LABELS, key="est_backtest")  # fmt: skip
+    st.caption(
+        f"Each month estimated from the launches before it (run {backtest['run_id'].iloc[0]}). A calibrated 80% interval "
+        "holds about 80% of actual values; MdAPE is the median error of the median estimate."
+    )
+    frame.table(
+        views.backtest_table(backtest),
+        percent=("cost_mdape", "cost_in_interval", "hours_mdape", "hours_in_interval"),
+        hours=("cost_high_over_low",),
+        months=(),
+        labels=views.BACKTEST_LABELS,
+        key="est_backtest",
+    )
 
-st.subheader("Plan a quarter")
-st.download_button("Download a plan template (CSV)", planning.TEMPLATE, "plan-template.csv", "text/csv", key="plan_template")
-upload = st.file_uploader("Planned launches (CSV)", type=["csv"], key="plan_upload")
-if upload is not None:
-    plan = planning.read_plan(upload.getvalue(), workflow_types=set(history["workflow_type"]))
-    if plan.problems:
-        st.error(f"The plan was not estimated: {len(plan.problems)} problem(s). Fix them and upload it again.")
-        st.markdown("\n".join(f"- {p}" for p in plan.problems))
-    else:
-        result = planning.plan_totals(estimator, plan)
-        st.caption(f"{currency}, successful runs; intervals are of each total (launches vary independently). "
-                   f"{count(result.not_estimated)} planned launches lacked history and are left out (see the lines).")  # fmt: skip
-        money_columns = ("cost_median", "cost_low", "cost_high", "expected_failure_cost")
-        frame.table(result.by_month, currency=currency, money=money_columns, months=("month",), key="plan_by_month")
-        frame.table(result.by_consumer, currency=currency, money=money_columns, key="plan_by_consumer")
-        line_money = tuple(c for c in result.lines.columns if "cost" in c)
-        frame.table(result.lines, currency=currency, money=line_money, hours=("hours_median_per_launch",), months=("month",), key="plan_lines")  # fmt: skip
-        st.download_button("Download the totals (CSV)", planning.totals_csv(result, currency), "plan-totals.csv", "text/csv", key="plan_download")  # fmt: skip
-
-st.subheader("Spend forecast")
-billed = data.fetch("monthly_billed_spend", filters)
-launch_spend = data.fetch("monthly_spend_by_consumer", filters) if billed.empty else None  # the fallback
-spend, basis = views.spend_history(billed, launch_spend, max(filters.start, scope.options.first_day), min(filters.end, scope.options.last_day))  # fmt: skip
-if spend.empty:
-    st.info("No whole month of spend in this selection to forecast from: widen the period.")
-else:
-    ahead = views.next_months(spend, billed["last_day"].max() if len(billed) else min(filters.end, scope.options.last_day))
-    table = views.forecast_table(spend, data.fetch("cost_forecasts", filters), ahead)
-    st.caption(f"{currency} per calendar month, {basis}; 80% intervals from how the same forecast did on past months.")
-    if table["mean_amount"].isna().all():
-        st.info("Cost Explorer's own forecast is not loaded: run `python -m ingest forecast` (one request per consumer, $0.01 each).")  # fmt: skip
-    consumer = st.selectbox("Consumer", sorted(table["consumer"].unique()), key="forecast_consumer")
-    st.plotly_chart(charts.spend_forecast(spend, table, consumer, currency), key="est_forecast")
-    frame.table(table, currency=currency, money=("forecast", "low", "high", "mean_amount", "lower_bound", "upper_bound"),
-                months=("month",), labels=views.FORECAST_LABELS, key="est_forecast_table")  # fmt: skip
-    st.caption("How the same forecast did on past months: each interval scored with only the errors known when it was made.")
-    frame.table(forecast_backtest(spend), percent=("mdape", "bias", "naive_mdape", "naive_bias", "coverage"), labels=views.FORECAST_BACKTEST_LABELS, key="est_forecast_backtest")  # fmt: skip
+panels.plan_a_quarter(history, estimator, currency)
+panels.spend_forecast(scope, filters)

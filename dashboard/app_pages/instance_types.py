@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, data, frame
+from dashboard import charts, data, frame, panels
 from dashboard.formatting import count, hours
 
 scope = frame.scope()
@@ -62,46 +62,4 @@ else:
     )
     st.caption("Savings compare the price of an instance-hour, which does not depend on how big each launch was.")
 
-# --- What if: the same launches under another purchase option or instance family (pricing engine) ---
-from dashboard.formatting import money  # noqa: E402
-from ingest.config import load_settings  # noqa: E402
-from ingest.prices import rules_from  # noqa: E402
-from pricing import whatif  # noqa: E402
-
-WHATIF_LIMIT = 2000
-st.subheader("What if")
-st.caption(
-    f"The latest {WHATIF_LIMIT:,} ended AWS launches in this selection, priced from what they consumed by the pricing engine "
-    "as they ran and again under the scenario (list prices, Spot history where held, Reserved at the configured rate)."
-)
-scenario = st.radio("Reprice the same launches", whatif.SCENARIOS, key="whatif_scenario", horizontal=True)
-consumed = data.fetch("whatif_resources", scope.filters, limit=WHATIF_LIMIT)
-if consumed.empty:
-    st.info("No ended launch on EC2 instances in this selection to reprice.")
-else:
-    price_book = data.fetch("price_points")
-    if scenario == whatif.SCENARIOS[0]:
-        change_to = {"purchase_option": "On-Demand", "from_option": "Spot"}
-    elif scenario == whatif.SCENARIOS[1]:
-        ran_on, price_on = st.columns(2)
-        source_family = ran_on.selectbox("Family the launches ran on", whatif.families(consumed), key="whatif_from_family")
-        target_family = price_on.selectbox(
-            "Family to price them on", [f for f in whatif.price_families(price_book) if f != source_family], key="whatif_to_family"
-        )
-        change_to = {"family": target_family, "from_family": source_family}
-    else:
-        option = st.selectbox("Purchase option for every instance", whatif.PURCHASE_OPTIONS, key="whatif_option")
-        change_to = {"purchase_option": option}
-    result = whatif.reprice(consumed, price_book, rules_from(load_settings().pricing), **change_to)
-    w1, w2, w3, w4 = st.columns(4)
-    w1.metric("What-if launches", count(result.launches))
-    w2.metric("Computed as they ran", money(result.current, currency))
-    w3.metric("What-if cost", money(result.what_if, currency))
-    w4.metric(
-        "Difference",
-        money(result.difference, currency),
-        None if result.percent is None else f"{result.percent:+.2f}%",
-        delta_color="inverse",
-    )
-    if result.unpriced:
-        st.caption(f"{count(result.unpriced)} launch(es) left out: a price is missing for them as they ran or under the scenario.")
+panels.what_if(scope)

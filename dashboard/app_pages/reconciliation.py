@@ -1,23 +1,18 @@
 """Reconciliation: computed cost (list and Spot prices) against billed cost (Cost Explorer), per consumer and month."""
 
-from decimal import Decimal
-
 import streamlit as st
 
 from dashboard import charts, data, frame
 from dashboard.formatting import count, money
-from ingest.config import load_settings
-from pricing.reconcile import KNOWN_REASONS, UNTAGGED, flag
+from pricing.reconcile import KNOWN_REASONS, UNTAGGED
 
 scope = frame.scope()
 st.title("Reconciliation")
 frame.require_launches(scope)
 
-lines = data.fetch("reconciliation", scope.filters)
+lines, totals, threshold = data.reconciliation(scope.filters)
 frame.require_rows(len(lines))
 currency = scope.currency
-threshold = load_settings().pricing.variance_threshold_percent
-lines = flag(lines, threshold)
 
 st.caption(
     scope.money_caption(
@@ -27,29 +22,23 @@ st.caption(
     )
 )
 
-tagged = lines[lines["consumer"] != UNTAGGED]
-computed = sum((v for v in tagged["computed_cost"] if v is not None and v == v), Decimal(0))
-billed = sum((v for v in tagged["billed_cost"] if v is not None and v == v), Decimal(0))
-untagged = sum((v for v in lines.loc[lines["consumer"] == UNTAGGED, "billed_cost"] if v is not None and v == v), Decimal(0))
-variance = billed - computed
-
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("Computed cost", money(computed, currency))
-c2.metric("Billed cost", money(billed, currency), help="Tagged to a consumer, on the services launches consume.")
+c1.metric("Computed cost", money(totals.computed, currency))
+c2.metric("Billed cost", money(totals.billed, currency), help="Tagged to a consumer, on the services launches consume.")
 c3.metric(
     "Variance",
-    money(variance, currency),
-    f"{variance / computed * 100:+.1f}%" if computed else None,
+    money(totals.variance, currency),
+    None if totals.variance_percent is None else f"{totals.variance_percent:+.1f}%",
     delta_color="off",
     help="Billed minus computed.",
 )
 c4.metric(
     "Lines flagged",
-    count(int(lines["flagged"].sum())),
+    count(totals.flagged),
     help=f"|variance| above {threshold:g}% ([pricing] variance_threshold_percent).",
 )
-c5.metric("Untagged spend", money(untagged, currency), help="Billed without a consumer tag (all services).")
-st.plotly_chart(charts.computed_vs_billed_bars(tagged, currency), key="reconciliation_chart")
+c5.metric("Untagged spend", money(totals.untagged, currency), help="Billed without a consumer tag (all services).")
+st.plotly_chart(charts.computed_vs_billed_bars(lines[lines["consumer"] != UNTAGGED], currency), key="reconciliation_chart")
 
 shown = lines[
     [

@@ -14,29 +14,33 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.warehouse import connect
+from dashboard import router
+from warehouse.store import connect
 
 ROOT = Path(__file__).parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-PAGES = {  # url path: (title, has charts)
-    "": ("Overview", True),
-    "chargeback": ("Chargeback", True),
-    "timing": ("Timing", True),
-    "instance_types": ("Instance types", True),
-    "platforms": ("Platforms", True),
-    "trends": ("Trends", True),
-    "estimates": ("Estimates", True),
-    "reconciliation": ("Reconciliation", True),
-    "data_health": ("Data health", False),
-}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)"),
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
+# url path (the default page has none): title; every page but Data health draws charts
+PAGES = {("" if i == 0 else p.name): p.title for i, p in enumerate(router.PAGES)}
+WITHOUT_CHARTS = {"data_health"}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_installed():
+    # a missing browser is a failure, never a skip: `make test` installs it (make chromium)
+    assert Path(CHROMIUM).exists(), f"Debian chromium is not at {CHROMIUM}: run `make chromium` (make test does)"
 
 
 def _free_port() -> int:
@@ -49,9 +53,24 @@ def _free_port() -> int:
 def demo_dir(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo")
     subprocess.run(
-        [sys.executable, "-m", "ingest", "demo", "--launches", "3000", "--seed", "11", "--end-date", "2026-10-31", "--data-dir", str(data)],
-        check=True, cwd=ROOT, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "demo",
+            "--launches",
+            "3000",
+            "--seed",
+            "11",
+            "--end-date",
+            "2026-10-31",
+            "--data-dir",
+            str(data),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     return data
 
 
@@ -60,10 +79,26 @@ def server(demo_dir):
     port = _free_port()
     env = dict(os.environ, LAUNCH_LEDGER_DATA_DIR=str(demo_dir))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -108,7 +143,9 @@ def _settled(page, quiet_ms: int = 1500):
             if (running || window.__llBusySince === undefined) { window.__llBusySince = now; }
             return !running && now - window.__llBusySince >= quiet;
         }""",
-        arg=quiet_ms, timeout=60_000, polling=250,
+        arg=quiet_ms,
+        timeout=60_000,
+        polling=250,
     )
 
 
@@ -117,7 +154,7 @@ METRIC = '[data-testid="stMetricValue"]'
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_renders_its_charts(page, server, path):
-    title, has_charts = PAGES[path]
+    title, has_charts = PAGES[path], path not in WITHOUT_CHARTS
     _open(page, server, path)
     assert page.locator("h1").first.inner_text().strip() == title
     if has_charts:
@@ -143,7 +180,9 @@ def test_filters_in_the_url_reproduce_a_view(page, server, demo_dir):
         "SELECT consumer, count(*) FROM launches GROUP BY consumer ORDER BY count(*) DESC LIMIT 1"
     ).fetchone()
     _open(page, server, f"?consumer={consumer}", wait_for=METRIC)
-    page.wait_for_function(f"() => [...document.querySelectorAll('{METRIC}')].some(e => e.innerText === '{launches:,}')", timeout=30_000)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{METRIC}')].some(e => e.innerText === '{launches:,}')", timeout=30_000
+    )
     metrics = page.locator(METRIC).all_inner_texts()
     assert f"{launches:,}" in metrics
     page.screenshot(path=str(SHOTS / "overview-one-consumer.png"))
@@ -158,4 +197,4 @@ def test_data_health_lists_the_quarantined_reasons(page, server):
 
 def test_every_router_page_is_opened_here():
     pages = {p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py")}
-    assert pages == {path or "overview" for path in PAGES}
+    assert pages == {p.name for p in router.PAGES} == {path or router.PAGES[0].name for path in PAGES}

@@ -9,15 +9,6 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
-PAGES = {
-    "overview": "Overview",
-    "chargeback": "Chargeback",
-    "timing": "Timing",
-    "instance_types": "Instance types",
-    "platforms": "Platforms",
-    "trends": "Trends",
-    "data_health": "Data health",
-}
 
 
 def open_app(data_dir: Path, monkeypatch, page: str | None = None, query_params: dict | None = None) -> AppTest:

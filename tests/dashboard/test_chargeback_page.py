@@ -5,16 +5,15 @@ import re
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import openpyxl
-import pytest
 
-from allocation import exports
-from allocation.closing import statement_for
-from allocation.rules import load_rules
+from chargeback import exports
+from chargeback.closing import statement_for
+from chargeback.rules import load_rules
 from dashboard import statement
-from ingest.warehouse import connect
+from tests.conftest import FOCUS_SAMPLE
+from warehouse.store import connect
 
 CENT = Decimal("0.01")
 FSX = "Amazon FSx"
@@ -137,11 +136,10 @@ def test_the_rules_are_shown_read_only(open_page, read_table):
     assert any("[[shared]]" in c.value for c in at.code)
 
 
-@pytest.mark.skipif(not Path("/work/shared/data/focus/focus_sample.csv").exists(), reason="no FOCUS sample")
 def test_a_warehouse_with_only_a_focus_bill_still_has_statements(open_page, tmp_path, read_metrics):
     from ingest.__main__ import main
 
-    assert main(["focus", "/work/shared/data/focus/focus_sample.csv", "--data-dir", str(tmp_path)]) == 0
+    assert main(["focus", str(FOCUS_SAMPLE), "--data-dir", str(tmp_path)]) == 0
     at = open_page("chargeback", data_dir=tmp_path)
     assert not at.info or "No launches" not in at.info[0].value
     at.selectbox(key="statement_month").set_value(date(2024, 9, 1)).run()

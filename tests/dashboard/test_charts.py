@@ -42,9 +42,13 @@ def test_phase_boxes_are_drawn_from_precomputed_quantiles(fixture_con):
 def test_median_bars_carry_quartile_error_bars(fixture_con):
     types = queries.instance_types(fixture_con, ALL)
     fig = charts.median_bars(
-        types, x="instance_type", median="median_cost_per_launch", low="p25_cost_per_launch", high="p75_cost_per_launch",
+        types,
+        x="instance_type",
+        median="median_cost_per_launch",
+        low="p25_cost_per_launch",
+        high="p75_cost_per_launch",
         group="purchase_option",
-    )  # fmt: skip
+    )
     assert [t.name for t in fig.data] == ["On-Demand", "Reserved", "Spot"]
     spot = fig.data[2]
     rows = types[types["purchase_option"] == "Spot"]

@@ -1,6 +1,6 @@
 """A new ingest shows up on the next page run, without restarting the dashboard."""
 
-from ingest.warehouse import WarehouseWriter, warehouse_version
+from warehouse.store import WarehouseWriter, warehouse_version
 
 
 def test_the_next_run_after_an_ingest_commit_reads_the_new_data(open_page, read_metrics, fresh_data_dir):

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import router
 from dashboard.frame import EMPTY_WAREHOUSE, NO_LAUNCHES
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "chargeback", "timing", "instance_types", "platforms", "trends", "estimates", "data_health"]
+PAGES = [p.name for p in router.PAGES]
 
 
 @pytest.mark.parametrize("page", PAGES)

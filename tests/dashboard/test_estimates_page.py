@@ -12,8 +12,8 @@ from dashboard.formatting import hours, money, percent
 from estimates import plan as planning
 from estimates.estimator import Estimator, LaunchSpec
 from estimates.forecast import complete_months, forecast_backtest, forecast_spend
-from ingest.warehouse import connect
 from tests.estimates.histories import build_demo_warehouse, read_history
+from warehouse.store import connect
 
 BAD_PLAN = (
     b"workflow_type,input_size_gb,compute_platform,count,month,consumer\n"
@@ -25,9 +25,11 @@ BAD_PLAN = (
 
 def _completed(launches: pd.DataFrame) -> pd.DataFrame:
     return launches[
-        (launches["status"] == "COMPLETE") & (launches["total_cost"].map(lambda v: v is not None and v > 0))
-        & (launches["total_hours"] > 0) & (launches["input_size_gb"] > 0)
-    ]  # fmt: skip
+        (launches["status"] == "COMPLETE")
+        & (launches["total_cost"].map(lambda v: v is not None and v > 0))
+        & (launches["total_hours"] > 0)
+        & (launches["input_size_gb"] > 0)
+    ]
 
 
 def test_on_the_small_fixture_it_says_not_enough_history_with_the_counts(open_page, read_metrics, launches_csv):

@@ -4,6 +4,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from dashboard import router
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,8 +22,9 @@ def test_chart_and_statement_modules_do_not_need_streamlit():
 
 def test_pages_are_thin_and_hold_no_sql():
     pages = sorted((ROOT / "dashboard" / "app_pages").glob("*.py"))
-    router = (ROOT / "dashboard" / "streamlit_app.py").read_text()
-    assert len(pages) == len(re.findall(r'st\.Page\("app_pages/', router)), "every page file is in the router, and only those"
+    assert sorted(p.stem for p in pages) == sorted(p.name for p in router.PAGES), (
+        "every page file is in the router, and only those"
+    )
     for page in pages:
         text = page.read_text()
         assert "duckdb" not in text and not re.search(r"\bSELECT\b", text), page.name
@@ -40,3 +43,10 @@ def test_streamlit_config_is_headless_without_usage_stats():
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
     assert config["theme"]["base"] == "light"
+
+
+def test_charts_are_drawn_only_in_the_chart_module():
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        if path.name == "charts.py":
+            continue
+        assert not re.search(r"^\s*(import|from)\s+plotly\b", path.read_text(), re.MULTILINE), path

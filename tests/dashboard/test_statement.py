@@ -4,11 +4,11 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from allocation.rules import parse_rules
-from allocation.statement import allocate
-from dashboard import statement
+from chargeback.rules import parse_rules
+from chargeback.statement import allocate
+from dashboard import charts, statement
 from queries import Filters
-from tests.allocation.test_allocate import MONTH, RULES, worked_month
+from tests.chargeback.test_allocate import MONTH, RULES, worked_month
 
 
 def months_frame(*closed: date) -> pd.DataFrame:
@@ -26,7 +26,10 @@ def months_frame(*closed: date) -> pd.DataFrame:
 
 def test_offered_months_are_the_bill_months_touching_the_sidebar_period():
     frame = months_frame()
-    assert statement.offered_months(frame, Filters(date(2026, 8, 15), date(2026, 9, 2)), True) == [date(2026, 8, 1), date(2026, 9, 1)]
+    assert statement.offered_months(frame, Filters(date(2026, 8, 15), date(2026, 9, 2)), True) == [
+        date(2026, 8, 1),
+        date(2026, 9, 1),
+    ]
     # without launches the sidebar period means nothing: every bill month is offered
     assert len(statement.offered_months(frame, Filters(date(2020, 1, 1), date(2020, 1, 2)), False)) == 4
 
@@ -58,8 +61,8 @@ def test_filters_are_written_into_the_exports():
 def test_the_chart_has_a_bar_per_part_and_the_unallocated_lines():
     rows, runs = worked_month()
     s = allocate(MONTH, rows, runs, parse_rules(RULES))
-    from allocation import exports
+    from chargeback import exports
 
-    fig = statement.summary_figure(exports.summary(s.lines), s)
+    fig = charts.statement_bars(exports.summary(s.lines), s)
     assert [t.name for t in fig.data] == ["Direct", "Shared", "Credits", "Adjustments", "Unallocated / rounding"]
     assert list(fig.data[-1].y) == ["Unallocated", "Rounding"] and fig.layout.barmode == "relative"

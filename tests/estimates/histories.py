@@ -60,19 +60,21 @@ def generate_history(
 
 def build_demo_warehouse(data_dir: Path, launches: int = 6_000, seed: int = 3) -> Path:
     """A demo history (synthetic, real wire formats) loaded by the real ingest, as ``python -m ingest demo`` does."""
-    from ingest import demo, jobs
-    from ingest.config import load_settings
+    from core.settings import load_settings
+    from ingest import demo
+    from ingest.cost_explorer import jobs as cost_explorer_jobs
+    from ingest.dynamodb import jobs
 
     files = demo.generate(data_dir / "demo-source", launches=launches, seed=seed, end_date=DEMO_END)
     settings = load_settings(data_dir=data_dir)
     jobs.ingest_dynamodb_export(settings, str(files.export_dir))
-    jobs.ingest_cost_explorer(settings, responses_dir=files.cost_explorer_dir)
+    cost_explorer_jobs.ingest_cost_explorer(settings, responses_dir=files.cost_explorer_dir)
     return data_dir
 
 
 def read_history(data_dir: Path) -> pd.DataFrame:
     """Ended launches straight from the warehouse files, with SQL written here (not the named query under test)."""
-    from ingest.warehouse import connect
+    from warehouse.store import connect
 
     con = connect(data_dir)
     try:

@@ -10,8 +10,8 @@ import pytest
 
 from estimates.backtest import backtest, score, summarise
 from ingest.__main__ import main
-from ingest.warehouse import connect
 from tests.estimates.histories import generate_history
+from warehouse.store import connect
 
 
 def test_scores_are_median_error_and_share_inside():
@@ -52,7 +52,7 @@ def test_the_backtest_command_stores_and_prints_the_table(demo_data_dir, tmp_pat
     con = connect(data_dir)
     try:
         stored = con.execute("SELECT method, target, month, mdape, coverage FROM backtest_results ORDER BY ALL").df()
-        run = con.execute("SELECT command, outcome, records_loaded FROM ingest_runs WHERE command = 'backtest'").fetchall()
+        run = con.execute("SELECT command, outcome, records_loaded FROM job_runs WHERE command = 'backtest'").fetchall()
     finally:
         con.close()
     assert len(stored) == 4 * 2 * 3  # methods x targets x (2 months + pooled)

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from botocore.stub import Stubber
 
+from core.settings import load_settings
 from estimates.forecast import complete_months, forecast_backtest, forecast_spend
-from ingest import forecast as ce_forecast
 from ingest.__main__ import main
-from ingest.config import load_settings
-from ingest.estimate_jobs import pull_forecasts
-from ingest.warehouse import connect
+from ingest.cost_explorer import forecast as ce_forecast
+from ingest.cost_explorer.jobs import pull_forecasts
 from tests.estimates.histories import DEMO_END
+from warehouse.store import connect
 
 TODAY = date(2026, 7, 1)  # the day after the demo history ends
 
@@ -37,9 +37,12 @@ def _series(
 
 def test_whole_months_only_and_a_consumer_starts_with_its_first_spend():
     monthly = pd.DataFrame(
-        {"month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-03-01"]),
-         "consumer": ["a", "a", "a", "a", "b"], "spend": [5.0, 10.0, 11.0, 3.0, 7.0]}
-    )  # fmt: skip
+        {
+            "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-03-01"]),
+            "consumer": ["a", "a", "a", "a", "b"],
+            "spend": [5.0, 10.0, 11.0, 3.0, 7.0],
+        }
+    )
     got = complete_months(monthly, date(2025, 1, 20), date(2025, 4, 12))
     assert [(r.consumer, f"{r.month:%Y-%m}", r.spend) for r in got.itertuples()] == [
         ("a", "2025-02", 10.0),
@@ -75,10 +78,14 @@ def _response(consumer_level: float) -> dict:
         ("2026-10-01", "2026-11-01"),
     ]
     results = [
-        {"TimePeriod": {"Start": s, "End": e}, "MeanValue": f"{consumer_level * (1 + k / 20):.10f}",
-         "PredictionIntervalLowerBound": f"{consumer_level * 0.8:.10f}", "PredictionIntervalUpperBound": f"{consumer_level * 1.3:.10f}"}
+        {
+            "TimePeriod": {"Start": s, "End": e},
+            "MeanValue": f"{consumer_level * (1 + k / 20):.10f}",
+            "PredictionIntervalLowerBound": f"{consumer_level * 0.8:.10f}",
+            "PredictionIntervalUpperBound": f"{consumer_level * 1.3:.10f}",
+        }
         for k, (s, e) in enumerate(periods)
-    ]  # fmt: skip
+    ]
     return {"Total": {"Amount": f"{consumer_level * 4:.10f}", "Unit": "USD"}, "ForecastResultsByTime": results}
 
 
@@ -107,8 +114,12 @@ def test_one_forecast_request_per_consumer_stored_exactly_and_printed_beside_our
     stub = Stubber(client)
     for i, consumer in enumerate(consumers):
         if i == 1:  # Cost Explorer cannot forecast a tag value with too little history
-            stub.add_client_error("get_cost_forecast", "DataUnavailableException", "Insufficient amount of historical data",
-                                  expected_params=_expected(consumer))  # fmt: skip
+            stub.add_client_error(
+                "get_cost_forecast",
+                "DataUnavailableException",
+                "Insufficient amount of historical data",
+                expected_params=_expected(consumer),
+            )
         else:
             stub.add_response("get_cost_forecast", _response(1000.0 + i), _expected(consumer))
     monkeypatch.setattr(ce_forecast, "client", lambda settings, session=None: client)
@@ -142,8 +153,10 @@ def test_access_denied_is_one_line(warehouse, monkeypatch, capsys, aws_env):
     with stub:
         assert main(["forecast", "--data-dir", str(warehouse), "--consumer", "oncology-research"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: access denied for GetCostForecast: the IAM policy in README.md lists what Launch Ledger needs "
-                   "(not authorized to perform ce:GetCostForecast)"]  # fmt: skip
+    assert err == [
+        "error: access denied for GetCostForecast: the IAM policy in README.md lists what Launch Ledger needs "
+        "(not authorized to perform ce:GetCostForecast)"
+    ]
 
 
 def test_a_bad_metric_is_one_line(warehouse, capsys):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import queries
-from ingest.warehouse import connect
 from queries.named import ALL_LAUNCHES
+from warehouse.store import connect
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import pytest
 ITEMS = Path(__file__).parents[1] / "fixtures" / "items" / "launches.jsonl"
 
 
-
 @pytest.fixture
 def fixture_items() -> list[dict]:
     """The hand-written items: 4 good (2 priced, 1 pending, 1 running) and 6 bad ones."""

@@ -12,15 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from allocation.closing import statement_for
-from allocation.rules import parse_rules
-from allocation.statement import UNTAGGED_LINE
+from chargeback.closing import statement_for
+from chargeback.rules import parse_rules
+from chargeback.statement import UNTAGGED_LINE
+from core.settings import Settings
 from ingest.__main__ import main
 from ingest.billing_exports import find_files, ingest_export, load_export
-from ingest.config import Settings
-from ingest.warehouse import WarehouseWriter, connect
+from tests.conftest import FOCUS_SAMPLE
+from warehouse.store import WarehouseWriter, connect
 
-SAMPLE = Path("/work/shared/data/focus/focus_sample.csv")
+SAMPLE = FOCUS_SAMPLE
 SEPT, OCT = datetime(2026, 9, 1), datetime(2026, 10, 1)
 TAGS = pa.map_(pa.string(), pa.string())
 
@@ -40,10 +41,16 @@ def cur_row(kind, cost, hour=0, month=SEPT, tags=None, resource=None, **columns)
         "pricing_public_on_demand_cost": columns.pop("list_cost", None),
     }
     for name in (
-        "savings_plan_savings_plan_effective_cost", "savings_plan_total_commitment_to_date", "savings_plan_used_commitment",
-        "reservation_effective_cost", "reservation_unused_amortized_upfront_fee_for_billing_period", "reservation_unused_recurring_fee",
-        "split_line_item_parent_resource_id", "split_line_item_split_cost", "split_line_item_unused_cost",
-    ):  # fmt: skip
+        "savings_plan_savings_plan_effective_cost",
+        "savings_plan_total_commitment_to_date",
+        "savings_plan_used_commitment",
+        "reservation_effective_cost",
+        "reservation_unused_amortized_upfront_fee_for_billing_period",
+        "reservation_unused_recurring_fee",
+        "split_line_item_parent_resource_id",
+        "split_line_item_split_cost",
+        "split_line_item_unused_cost",
+    ):
         row[name] = columns.pop(name, None)
     assert not columns
     return row
@@ -57,16 +64,32 @@ def cur_rows():
         cur_row("SavingsPlanNegation", -3.0, tags={"team": "b"}, resource="i-2"),
         cur_row("SavingsPlanRecurringFee", 5.0, savings_plan_total_commitment_to_date=5.0, savings_plan_used_commitment=4.0),
         cur_row("DiscountedUsage", 0.0, tags={"team": "a"}, resource="i-3", reservation_effective_cost=0.7),
-        cur_row("RIFee", 10.0, reservation_unused_amortized_upfront_fee_for_billing_period=0.5, reservation_unused_recurring_fee=0.25),
+        cur_row(
+            "RIFee", 10.0, reservation_unused_amortized_upfront_fee_for_billing_period=0.5, reservation_unused_recurring_fee=0.25
+        ),
         cur_row("Credit", -1.5),
         cur_row("Usage", 6.0, resource="i-4"),  # an EKS node, untagged ...
-        cur_row("Usage", 0.0, tags={"team": "a"}, resource="pod-a", split_line_item_parent_resource_id="i-4",
-                split_line_item_split_cost=2.0, split_line_item_unused_cost=1.0),  # ... shared by two pods
-        cur_row("Usage", 0.0, tags={"team": "b"}, resource="pod-b", split_line_item_parent_resource_id="i-4",
-                split_line_item_split_cost=2.0, split_line_item_unused_cost=1.0),
+        cur_row(
+            "Usage",
+            0.0,
+            tags={"team": "a"},
+            resource="pod-a",
+            split_line_item_parent_resource_id="i-4",
+            split_line_item_split_cost=2.0,
+            split_line_item_unused_cost=1.0,
+        ),  # ... shared by two pods
+        cur_row(
+            "Usage",
+            0.0,
+            tags={"team": "b"},
+            resource="pod-b",
+            split_line_item_parent_resource_id="i-4",
+            split_line_item_split_cost=2.0,
+            split_line_item_unused_cost=1.0,
+        ),
         cur_row("Usage", 9.0, hour=None, tags={"team": "a"}),  # no usage start: quarantined
         cur_row("Usage", 4.0, month=OCT, tags={"team": "a"}, resource="i-1"),
-    ]  # fmt: skip
+    ]
 
 
 def write_cur(path: Path) -> Path:
@@ -155,7 +178,6 @@ def test_focus_rows_with_unreadable_costs_are_quarantined_with_the_reason(tmp_pa
     assert reasons == ["the charge period start is missing or not a timestamp", "the effective cost twelve is not a number"]
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="the shared FOCUS sample is not on this machine")
 def test_focus_parquet_on_s3_downloads_only_the_months_asked_for(aws_env, tmp_path):
     local = tmp_path / "parts"
     local.mkdir()
@@ -172,7 +194,9 @@ def test_focus_parquet_on_s3_downloads_only_the_months_asked_for(aws_env, tmp_pa
         s3.create_bucket(Bucket="billing")
         for month in ("2024-09", "2024-10"):
             s3.upload_file(str(local / f"{month}.parquet"), "billing", f"focus/data/BILLING_PERIOD={month}/part-0.parquet")
-        run = ingest_export(Settings(data_dir=tmp_path / "d"), "focus", "s3://billing/focus/", [date(2024, 9, 1)], "business_unit")
+        run = ingest_export(
+            Settings(data_dir=tmp_path / "d"), "focus", "s3://billing/focus/", [date(2024, 9, 1)], "business_unit"
+        )
     assert run.stats.api_requests == 2  # one listing, one download: October's object is never fetched
     assert run.stats.records_read == 999 and run.stats.records_quarantined == 0
     con = connect(tmp_path / "d")

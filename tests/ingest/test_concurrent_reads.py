@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from ingest.__main__ import main
-from ingest.warehouse import connect
+from warehouse.store import connect
 
 
 def test_readers_see_whole_versions_while_ingests_commit(tmp_path, fixture_items, capsys):
@@ -45,8 +45,12 @@ def test_readers_see_whole_versions_while_ingests_commit(tmp_path, fixture_items
         t.start()
     # writers in another process, as in production (the dashboard and the ingest are separate processes)
     for n in range(6):
-        subprocess.run([sys.executable, "-m", "ingest", "dynamodb-export", str(versions[(n + 1) % 2]), "--data-dir", str(data), "--full"],
-                       check=True, capture_output=True, cwd=Path(__file__).parents[2])  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "ingest", "dynamodb-export", str(versions[(n + 1) % 2]), "--data-dir", str(data), "--full"],
+            check=True,
+            capture_output=True,
+            cwd=Path(__file__).parents[2],
+        )
     stop.set()
     for t in readers:
         t.join()

@@ -7,10 +7,10 @@ import boto3
 import requests
 from moto import mock_aws
 
-from ingest import cost_explorer as ce
-from ingest.config import load_settings
-from ingest.jobs import ingest_cost_explorer
-from ingest.warehouse import connect
+from core.settings import load_settings
+from ingest.cost_explorer import usage as ce
+from ingest.cost_explorer.jobs import ingest_cost_explorer
+from warehouse.store import connect
 
 TODAY = date(2026, 11, 20)
 
@@ -19,10 +19,13 @@ def _group(consumer, service, amount):
     metric = {"Amount": amount, "Unit": "USD"}
     return {
         "Keys": [f"consumer${consumer}", service],
-        "Metrics": {"UnblendedCost": metric, "AmortizedCost": metric,
-                    "NetAmortizedCost": {"Amount": str(Decimal(amount) * Decimal("0.96")), "Unit": "USD"},
-                    "UsageQuantity": {"Amount": "10", "Unit": "N/A"}},
-    }  # fmt: skip
+        "Metrics": {
+            "UnblendedCost": metric,
+            "AmortizedCost": metric,
+            "NetAmortizedCost": {"Amount": str(Decimal(amount) * Decimal("0.96")), "Unit": "USD"},
+            "UsageQuantity": {"Amount": "10", "Unit": "N/A"},
+        },
+    }
 
 
 def _page(days, token=None, amount="10.123456789"):
@@ -32,7 +35,10 @@ def _page(days, token=None, amount="10.123456789"):
             {
                 "TimePeriod": {"Start": d.isoformat(), "End": (d + timedelta(days=1)).isoformat()},
                 "Total": {},
-                "Groups": [_group("oncology", "Amazon Elastic Compute Cloud - Compute", amount), _group("", "AWS Support (Business)", "1.5")],
+                "Groups": [
+                    _group("oncology", "Amazon Elastic Compute Cloud - Compute", amount),
+                    _group("", "AWS Support (Business)", "1.5"),
+                ],
                 "Estimated": d >= TODAY - timedelta(days=2),
             }
             for d in days
@@ -87,7 +93,7 @@ def test_second_pull_asks_only_for_the_trailing_window_and_restates_it(aws_env, 
     settings = load_settings(data_dir=tmp_path)
     ingest_cost_explorer(settings, start=start, end=TODAY, session=boto3.Session(), today=TODAY)
     cursor = connect(tmp_path)  # final range: the 26 settled days before the 14-day window
-    from ingest.warehouse import read_manifest
+    from warehouse.store import read_manifest
 
     final = ce.final_from_cursor(read_manifest(tmp_path)["cursors"]["cost-explorer"])
     assert final == ce.DayRange(start, TODAY - timedelta(days=14))

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from ingest.warehouse import MANIFEST, WarehouseWriter, connect, warehouse_dir
+from warehouse.store import MANIFEST, WarehouseWriter, connect, warehouse_dir
 
 KEY = ("usage_month", "consumer", "tag_key", "service", "currency", "source")
 
@@ -39,8 +39,10 @@ def test_the_rollup_is_the_daily_rows_summed_to_the_micro_dollar(fixture_con, fi
 
 def test_a_changed_month_is_rebuilt_and_a_dropped_month_removed(fresh_data_dir):
     with WarehouseWriter(fresh_data_dir, run_id="edit") as w:
-        w.write_partitions("costs_daily", "SELECT * REPLACE (unblended_cost * 2 AS unblended_cost) FROM costs_daily "
-                                          "WHERE usage_month = DATE '2025-02-01'")  # fmt: skip
+        w.write_partitions(
+            "costs_daily",
+            "SELECT * REPLACE (unblended_cost * 2 AS unblended_cost) FROM costs_daily WHERE usage_month = DATE '2025-02-01'",
+        )
         w.drop_partitions("costs_daily", ["2025-03"])
         w.commit()
     con = connect(fresh_data_dir)
@@ -62,6 +64,7 @@ def test_an_older_warehouse_without_the_rollup_gets_it_at_its_next_commit(fresh_
     with WarehouseWriter(fresh_data_dir, run_id="any-ingest") as w:
         w.commit()
     con = connect(fresh_data_dir)
-    assert con.sql("SELECT sum(unblended_cost) FROM costs_monthly").fetchall() == con.sql(
-        "SELECT sum(unblended_cost) FROM costs_daily"
-    ).fetchall()
+    assert (
+        con.sql("SELECT sum(unblended_cost) FROM costs_monthly").fetchall()
+        == con.sql("SELECT sum(unblended_cost) FROM costs_daily").fetchall()
+    )

@@ -9,7 +9,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from ingest.__main__ import main
-from ingest.warehouse import connect
+from warehouse.store import connect
 
 TABLE = "workflow-launches"
 
@@ -40,7 +40,7 @@ def test_parallel_paginated_scan_loads_every_item(aws_env, fixture_items, tmp_pa
     assert con.execute("SELECT count(*) FROM launches").fetchone()[0] == 4 * 200
     assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 5 * 200
     # describe_table + at least one page per segment, and more than one page in all (1 MB cap)
-    requests = con.execute("SELECT api_requests FROM ingest_runs").fetchone()[0]
+    requests = con.execute("SELECT api_requests FROM job_runs").fetchone()[0]
     assert requests >= 1 + 3 + 1
     assert f"API requests         {requests}" in out
     total = con.execute("SELECT sum(total_cost) FROM launches").fetchone()[0]
@@ -53,9 +53,11 @@ def test_rescan_with_nothing_changed_writes_nothing(aws_env, fixture_items, tmp_
     _create_table(client, fixture_items, copies=3)
     main(["dynamodb", "--table", TABLE, "--data-dir", str(tmp_path)])
     client.update_item(
-        TableName=TABLE, Key={"launch_id": {"S": "wl-a3-0001"}},
-        UpdateExpression="SET totalCost = :t, instance_cost = :t", ExpressionAttributeValues={":t": {"S": "0.4100"}},
-    )  # fmt: skip
+        TableName=TABLE,
+        Key={"launch_id": {"S": "wl-a3-0001"}},
+        UpdateExpression="SET totalCost = :t, instance_cost = :t",
+        ExpressionAttributeValues={":t": {"S": "0.4100"}},
+    )
     capsys.readouterr()
     main(["dynamodb", "--table", TABLE, "--data-dir", str(tmp_path)])
     out = capsys.readouterr().out
@@ -71,7 +73,7 @@ def test_unknown_table_is_one_line(aws_env, tmp_path, capsys):
     assert main(["dynamodb", "--table", "nope", "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: DynamoDB table nope not found") and "\n" not in err
-    assert connect(tmp_path).execute("SELECT outcome FROM ingest_runs").fetchall() == [("failed",)]
+    assert connect(tmp_path).execute("SELECT outcome FROM job_runs").fetchall() == [("failed",)]
 
 
 def test_missing_credentials_is_one_line(tmp_path, monkeypatch, capsys):
@@ -95,22 +97,24 @@ def test_access_denied_is_one_line(aws_env, tmp_path, capsys):
     def stubbed_client(*args, **kwargs):
         c = real_client(*args, **kwargs)
         stub = Stubber(c)
-        stub.add_client_error("describe_table", "AccessDeniedException", "User is not authorized to perform: dynamodb:DescribeTable")
+        stub.add_client_error(
+            "describe_table", "AccessDeniedException", "User is not authorized to perform: dynamodb:DescribeTable"
+        )
         stub.activate()
         return c
 
     session.client = stubbed_client
     from dataclasses import replace
 
-    from ingest import jobs
-    from ingest.config import load_settings
+    from core.settings import load_settings
+    from ingest.dynamodb import jobs
 
     settings = load_settings(data_dir=tmp_path)
     with pytest.raises(Exception) as info:
         jobs.ingest_dynamodb(replace(settings, dynamodb=replace(settings.dynamodb, region="us-east-1")), session=session)
-    from ingest.__main__ import _aws_message
+    from core.aws import user_message
 
-    message = _aws_message(info.value, type("A", (), {"table": TABLE})())
+    message = user_message(info.value, table=TABLE)
     assert message.startswith("access denied for DescribeTable") and "README" in message
 
 
@@ -126,5 +130,7 @@ def moto_server():
 def test_scan_through_a_local_endpoint(aws_env, fixture_items, tmp_path, moto_server):
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto_server)
     _create_table(client, fixture_items, copies=2)
-    assert main(["dynamodb", "--table", TABLE, "--endpoint-url", moto_server, "--segments", "2", "--data-dir", str(tmp_path)]) == 0
+    assert (
+        main(["dynamodb", "--table", TABLE, "--endpoint-url", moto_server, "--segments", "2", "--data-dir", str(tmp_path)]) == 0
+    )
     assert connect(tmp_path).execute("SELECT count(*) FROM launches").fetchone()[0] == 8

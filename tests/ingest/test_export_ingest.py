@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from ingest import launches as launches_module
 from ingest.__main__ import main
-from ingest.warehouse import connect, read_manifest
+from ingest.dynamodb import items as launches_module
+from warehouse.store import connect, read_manifest
 
 
 def _rows(data_dir, sql):
@@ -88,7 +88,7 @@ def test_same_input_twice_changes_nothing(tmp_path, items_file, capsys):
     assert "loaded (new/changed) 0" in out and "unchanged            4" in out
     after = read_manifest(tmp_path)["tables"]
     assert after["launches"] == before["launches"] and after["launch_resources"] == before["launch_resources"]
-    assert _rows(tmp_path, "SELECT count(*) FROM ingest_runs") == [(3,)]
+    assert _rows(tmp_path, "SELECT count(*) FROM job_runs") == [(3,)]
 
 
 def test_updated_item_replaces_its_row(tmp_path, items_file, fixture_items):
@@ -110,12 +110,34 @@ def test_provisioned_iops_and_throughput_are_read_from_volumes(tmp_path, items_f
     main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
     item = dict(fixture_items[2])  # wl-a3, re-sent with two provisioned volumes
     start, end = {"S": "2026-10-01T10:00:00Z"}, {"S": "2026-10-01T12:00:00Z"}
-    item["resources"] = {"M": {"volumes": {"L": [
-        {"M": {"volume_type": {"S": "gp3"}, "size_gb": {"N": "500"}, "count": {"N": "2"},
-               "iops": {"N": "6000"}, "throughput": {"N": "250"}, "start": start, "end": end}},
-        {"M": {"volume_type": {"S": "io2"}, "size_gb": {"N": "100"}, "iops": {"N": "16000"},
-               "start": start, "end": end}},
-    ]}}}  # fmt: skip
+    item["resources"] = {
+        "M": {
+            "volumes": {
+                "L": [
+                    {
+                        "M": {
+                            "volume_type": {"S": "gp3"},
+                            "size_gb": {"N": "500"},
+                            "count": {"N": "2"},
+                            "iops": {"N": "6000"},
+                            "throughput": {"N": "250"},
+                            "start": start,
+                            "end": end,
+                        }
+                    },
+                    {
+                        "M": {
+                            "volume_type": {"S": "io2"},
+                            "size_gb": {"N": "100"},
+                            "iops": {"N": "16000"},
+                            "start": start,
+                            "end": end,
+                        }
+                    },
+                ]
+            }
+        }
+    }
     update = tmp_path / "update.json.gz"
     with gzip.open(update, "wt") as fh:
         fh.write(json.dumps({"Item": item}) + "\n")
@@ -207,13 +229,11 @@ def test_a_run_that_dies_leaves_the_warehouse_whole(tmp_path, items_file, monkey
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(launches_module, "merge_launches", explode)
-    monkeypatch.setattr("ingest.jobs.merge_launches", explode)
+    monkeypatch.setattr("ingest.dynamodb.jobs.merge_launches", explode)
     with pytest.raises(RuntimeError):
         main(["dynamodb-export", str(items_file), "--data-dir", str(tmp_path)])
     assert read_manifest(tmp_path)["tables"]["launches"] == before
-    assert _rows(tmp_path, "SELECT outcome, message FROM ingest_runs ORDER BY started_at DESC LIMIT 1") == [
-        ("failed", "disk full")
-    ]
+    assert _rows(tmp_path, "SELECT outcome, message FROM job_runs ORDER BY started_at DESC LIMIT 1") == [("failed", "disk full")]
     assert _rows(tmp_path, "SELECT count(*) FROM launches") == [(4,)]
 
 
@@ -243,7 +263,7 @@ def test_unknown_config_setting_is_reported(tmp_path, items_file, capsys):
 
 
 def test_every_schema_table_has_a_partition_key():
-    from ingest.warehouse import TABLES, schema_columns
+    from warehouse.store import TABLES, schema_columns
 
     assert set(TABLES) == set(schema_columns())
 

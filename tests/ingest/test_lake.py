@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from ingest.config import AthenaSettings, Settings, load_settings
-from ingest.errors import ConfigError, WarehouseError
-from ingest.lake import RECORD, column_comments, glue_columns, publish
-from ingest.run import ingest_run
-from ingest.warehouse import TABLES, WarehouseWriter, read_manifest, schema_columns, warehouse_dir
+from core.errors import ConfigError, WarehouseError
+from core.settings import AthenaSettings, Settings, load_settings
+from warehouse.lake import RECORD, column_comments, glue_columns, publish
+from warehouse.runs import job_run
+from warehouse.store import TABLES, WarehouseWriter, read_manifest, schema_columns, warehouse_dir
 
 REGION = "us-east-1"
 BUCKET = "ledger-lake"
@@ -29,7 +29,7 @@ PARTITIONED_BY = {
     "launch_resources": ("launch_month", "date"),
     "costs_daily": ("usage_month", "date"),
     "costs_monthly": ("usage_month", "date"),
-    "ingest_runs": ("run_id", "string"),
+    "job_runs": ("run_id", "string"),
     "quarantine": ("run_id", "string"),
     "closed_statements": ("statement_month", "date"),
     "prices": ("service", "string"),
@@ -118,7 +118,7 @@ def test_publish_partitions_each_glue_table_by_the_column_its_queries_filter_on(
         "first day of the month of launched_at; the partition column: a filter on it limits the files Athena reads"
     )
     assert launches["launched_at"] == "timestamp" and launches["sample_count"] == "int"
-    assert dict(glue_columns("ingest_runs"))["records_read"] == "bigint"
+    assert dict(glue_columns("job_runs"))["records_read"] == "bigint"
     assert dict(glue_columns("costs_daily"))["estimated"] == "boolean"
     assert {c for c, t in schema_columns()["launches"] if t.startswith("DECIMAL")} == {
         c for c, t in launches.items() if t == "decimal(18,6)"
@@ -184,9 +184,7 @@ def test_only_changed_partitions_are_uploaded_and_dropped_ones_removed(lake, fre
     assert not any(k.startswith("warehouse/costs_daily/usage_month=2025-03-01/") for k in after)
     assert glue_partitions("costs_daily") == ["2025-01-01", "2025-02-01", "2025-04-01"]
     untouched = {
-        k: v
-        for k, v in before.items()
-        if "launches/launch_month=2025-02-01/" not in k and "/usage_month=2025-03-01/" not in k
+        k: v for k, v in before.items() if "launches/launch_month=2025-02-01/" not in k and "/usage_month=2025-03-01/" not in k
     }
     assert {k: after[k] for k in untouched} == untouched
 
@@ -201,12 +199,12 @@ def test_an_empty_warehouse_still_gets_its_glue_tables(lake, empty_data_dir):
 
 def test_a_committed_ingest_run_publishes_when_the_engine_is_athena(lake, fresh_data_dir):
     settings = lake_settings(fresh_data_dir)
-    with ingest_run(fresh_data_dir, "demo", "unit test", settings=settings) as run:
+    with job_run(fresh_data_dir, "demo", "unit test", settings=settings) as run:
         pass
     run_id = run.writer.run_id
     assert any(n.startswith("lake: ") and "uploaded" in n for n in run.stats.notes)
-    assert run_id in glue_partitions("ingest_runs")
-    assert any(k.startswith(f"warehouse/ingest_runs/run_id={run_id}/") for k in objects())
+    assert run_id in glue_partitions("job_runs")
+    assert any(k.startswith(f"warehouse/job_runs/run_id={run_id}/") for k in objects())
     assert glue_partitions("launches") == [f"{m}-01" for m in sorted(read_manifest(fresh_data_dir)["tables"]["launches"])]
 
 
@@ -268,9 +266,9 @@ def test_a_row_whose_month_is_not_its_partitions_first_day_stops_the_publish_on_
 
 
 def test_the_duckdb_engine_publishes_nothing(lake, fresh_data_dir):
-    with ingest_run(fresh_data_dir, "demo", "unit test", settings=Settings(data_dir=fresh_data_dir)):
+    with job_run(fresh_data_dir, "demo", "unit test", settings=Settings(data_dir=fresh_data_dir)):
         pass
-    with ingest_run(fresh_data_dir, "demo", "unit test"):
+    with job_run(fresh_data_dir, "demo", "unit test"):
         pass
     assert not (warehouse_dir(fresh_data_dir) / RECORD).exists()
     assert objects() == {}

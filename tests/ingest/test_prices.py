@@ -13,16 +13,18 @@ import botocore
 import pytest
 from botocore.stub import ANY, Stubber
 
+from core.errors import SourceError
+from core.settings import Settings
 from ingest.__main__ import main
-from ingest.config import Settings
-from ingest.errors import SourceError
-from ingest.prices import Clients, fetch_prices, price_launches, rules_from
-from ingest.warehouse import connect
+from ingest.prices import Clients, fetch_prices
 from pricing import bulk
+from pricing.engine import Rules
 from pricing.engine import price_launches as reference_price_launches
 from pricing.inputs import read_inputs
+from pricing.jobs import price_launches
 from pricing.snapshot import snapshot_rows
 from tests.conftest import load_fixture_warehouse
+from warehouse.store import connect
 
 EXAMPLE = json.loads((Path(botocore.__file__).parent / "data/pricing/2017-10-15/examples-1.json").read_text())
 TEMPLATE = json.loads(EXAMPLE["examples"]["GetProducts"][0]["output"]["PriceList"][0])
@@ -52,7 +54,7 @@ def test_offline_loads_the_snapshot_once(warehouse):
     assert again.stats.records_loaded == 0 and again.stats.records_unchanged == snapshot
     con = connect(warehouse.data_dir)
     assert con.execute("SELECT count(*) FROM prices WHERE source LIKE 'snapshot:%'").fetchall()[0][0] >= snapshot
-    runs = con.sql("SELECT command, outcome FROM ingest_runs WHERE command = 'prices'").fetchall()
+    runs = con.sql("SELECT command, outcome FROM job_runs WHERE command = 'prices'").fetchall()
     assert runs == [("prices", "succeeded")] * 2
 
 
@@ -70,8 +72,14 @@ def test_prices_fetches_what_the_launches_need_once(warehouse, aws_env):
         ("AmazonEC2", product("us-east-1", "GB-Mo", "0.0800000000")),  # gp3
     ]
     # ... and one Spot window per (zone, instance type) the Spot launches ran in
-    spot_windows = [("c6i.8xlarge", "us-east-1a"), ("r6i.4xlarge", "us-east-1a"), ("r6i.4xlarge", "us-east-1b"),
-                    ("r6i.8xlarge", "us-east-1b"), ("c6i.8xlarge", "us-east-1c"), ("r6i.4xlarge", "us-east-1c")]  # fmt: skip
+    spot_windows = [
+        ("c6i.8xlarge", "us-east-1a"),
+        ("r6i.4xlarge", "us-east-1a"),
+        ("r6i.4xlarge", "us-east-1b"),
+        ("r6i.8xlarge", "us-east-1b"),
+        ("c6i.8xlarge", "us-east-1c"),
+        ("r6i.4xlarge", "us-east-1c"),
+    ]
     with Stubber(pricing) as price_stub, Stubber(ec2) as ec2_stub:
         for service, entry in wanted:
             price_stub.add_response(
@@ -80,14 +88,25 @@ def test_prices_fetches_what_the_launches_need_once(warehouse, aws_env):
                 {"ServiceCode": service, "Filters": ANY, "FormatVersion": "aws_v1", "MaxResults": 100},
             )
         for rtype, zone in spot_windows:
-            point = {"AvailabilityZone": zone, "InstanceType": rtype, "ProductDescription": "Linux/UNIX",
-                     "SpotPrice": "0.412300", "Timestamp": datetime(2025, 1, 2, 3, 4, 5)}  # fmt: skip
+            point = {
+                "AvailabilityZone": zone,
+                "InstanceType": rtype,
+                "ProductDescription": "Linux/UNIX",
+                "SpotPrice": "0.412300",
+                "Timestamp": datetime(2025, 1, 2, 3, 4, 5),
+            }
             ec2_stub.add_response(
                 "describe_spot_price_history",
                 {"SpotPriceHistory": [point]},
-                {"InstanceTypes": [rtype], "AvailabilityZone": zone, "ProductDescriptions": ["Linux/UNIX"],
-                 "StartTime": ANY, "EndTime": ANY, "MaxResults": 1000},
-            )  # fmt: skip
+                {
+                    "InstanceTypes": [rtype],
+                    "AvailabilityZone": zone,
+                    "ProductDescriptions": ["Linux/UNIX"],
+                    "StartTime": ANY,
+                    "EndTime": ANY,
+                    "MaxResults": 1000,
+                },
+            )
         run = fetch_prices(warehouse, clients=Clients(pricing, {"us-east-1": ec2}), quiet=True)
         price_stub.assert_no_pending_responses()
         ec2_stub.assert_no_pending_responses()
@@ -106,7 +125,7 @@ def test_prices_fetches_what_the_launches_need_once(warehouse, aws_env):
     assert again.stats.api_requests == 0
     ((requests,),) = (
         connect(warehouse.data_dir)
-        .execute("SELECT api_requests FROM ingest_runs WHERE command = 'prices' ORDER BY started_at DESC LIMIT 1")
+        .execute("SELECT api_requests FROM job_runs WHERE command = 'prices' ORDER BY started_at DESC LIMIT 1")
         .fetchall()
     )
     assert requests == 0
@@ -121,7 +140,7 @@ def test_price_launches_is_idempotent_and_matches_the_reference(warehouse):
     con = connect(warehouse.data_dir)
     assert con.sql("SELECT * EXCLUDE (priced_at, ingest_run_id) FROM launch_costs ORDER BY launch_id").fetchall() == first
     launches, resources, book = read_inputs(con)
-    ref = reference_price_launches(launches, resources, book, rules_from(warehouse.pricing))
+    ref = reference_price_launches(launches, resources, book, Rules.from_settings(warehouse.pricing))
     for row in con.sql("SELECT launch_id, total_cost FROM launch_costs WHERE total_cost IS NOT NULL").fetchall():
         assert row[1] == ref[row[0]].total_cost
 
@@ -130,11 +149,21 @@ def test_saved_spot_history_responses_load_once_and_bad_ones_fail_clearly(wareho
     saved = tmp_path / "spot" / "us-west-2"
     saved.mkdir(parents=True)
     points = [
-        {"AvailabilityZone": "us-west-2a", "InstanceType": "r6i.4xlarge", "ProductDescription": "Linux/UNIX",
-         "SpotPrice": "0.301200", "Timestamp": "2025-03-01T10:00:00.000Z"},
-        {"AvailabilityZone": "us-west-2a", "InstanceType": "r6i.4xlarge", "ProductDescription": "Linux/UNIX",
-         "SpotPrice": "0.322900", "Timestamp": "2025-03-03T07:12:40.000Z"},
-    ]  # fmt: skip
+        {
+            "AvailabilityZone": "us-west-2a",
+            "InstanceType": "r6i.4xlarge",
+            "ProductDescription": "Linux/UNIX",
+            "SpotPrice": "0.301200",
+            "Timestamp": "2025-03-01T10:00:00.000Z",
+        },
+        {
+            "AvailabilityZone": "us-west-2a",
+            "InstanceType": "r6i.4xlarge",
+            "ProductDescription": "Linux/UNIX",
+            "SpotPrice": "0.322900",
+            "Timestamp": "2025-03-03T07:12:40.000Z",
+        },
+    ]
     (saved / "page-0001.json").write_text(json.dumps({"SpotPriceHistory": points}))
     run = fetch_prices(warehouse, offline=True, quiet=True, spot_responses=tmp_path / "spot")
     assert "Spot price history from 1 saved response(s): 2 new price point(s)" in run.stats.notes
@@ -153,7 +182,7 @@ def test_saved_spot_history_responses_load_once_and_bad_ones_fail_clearly(wareho
     assert main(["prices", "--offline", "--spot-responses", str(tmp_path / "spot"), "--data-dir", str(warehouse.data_dir)]) == 0
     con = connect(warehouse.data_dir)
     assert con.sql("SELECT count(*) FROM prices WHERE purchase_option = 'Spot' AND region = 'us-west-2'").fetchall() == [(2,)]
-    assert con.sql("SELECT records_loaded FROM ingest_runs ORDER BY started_at DESC LIMIT 1").fetchall() == [(0,)]
+    assert con.sql("SELECT records_loaded FROM job_runs ORDER BY started_at DESC LIMIT 1").fetchall() == [(0,)]
     con.close()
     (saved / "page-0002.json").write_text(json.dumps({"ResultsByTime": []}))  # a Cost Explorer page, by mistake
     with pytest.raises(SourceError, match=r"page-0002.json is not a DescribeSpotPriceHistory response"):
@@ -200,7 +229,7 @@ def test_demo_ends_with_every_ended_launch_priced(demo_data):
         "ESTIMATED",
         "FINAL",
     }
-    commands = [c for (c,) in con.sql("SELECT command FROM ingest_runs ORDER BY started_at").fetchall()]
+    commands = [c for (c,) in con.sql("SELECT command FROM job_runs ORDER BY started_at").fetchall()]
     assert commands[-2:] == ["prices", "price-launches"]
 
 
@@ -221,7 +250,7 @@ def test_demo_spot_launches_are_priced_from_the_demo_spot_history(demo_data):
     ).fetchall()[0]
     assert spot_lines > 100 and without_history == 0
     # so the fallback (x On-Demand) is never used: pricing with another fallback fraction changes nothing
-    rules = rules_from(Settings().pricing)
+    rules = Rules.from_settings(Settings().pricing)
     at = datetime(2026, 11, 1)
     default = sorted(bulk.launch_costs(con, rules, "r", at).fetchall())
     other = sorted(bulk.launch_costs(con, replace(rules, spot_fallback_fraction=Decimal("0.9")), "r", at).fetchall())
@@ -257,7 +286,7 @@ def test_demo_strings_and_the_engine_agree_except_the_eks_control_plane(demo_dat
     assert differing  # the demo's fixed share, against the engine's split over concurrent launches
     # and the bulk statement is still the reference engine, to the micro-dollar, on the demo's prices
     launches, resources, book = read_inputs(con)
-    ref = reference_price_launches(launches, resources, book, rules_from(Settings().pricing))
+    ref = reference_price_launches(launches, resources, book, Rules.from_settings(Settings().pricing))
     for lid, total in con.sql("SELECT launch_id, total_cost FROM launch_costs WHERE total_cost IS NOT NULL").fetchall():
         assert total == ref[lid].total_cost, lid
 

@@ -23,7 +23,6 @@ def example(service_dir: str, operation: str) -> dict:
     raise LookupError(operation)
 
 
-
 def test_get_products_example_parses_to_its_price():
     output = example("pricing", "GetProducts")["output"]
     rows = pricelist.parse_price_list(output["PriceList"], "volume", "io1", "ca-central-1")
@@ -129,9 +128,29 @@ def test_snapshot_covers_the_common_genomics_families_in_three_regions_and_says_
     assert doc["snapshot_date"] == latest_snapshot().stem.removeprefix("prices-")
     have = {(r["region"], r["resource_type"]) for r in rows}
     for region in ("us-east-1", "us-west-2", "eu-west-1"):
-        for t in ("c5.4xlarge", "c6i.4xlarge", "c7i.4xlarge", "m5.4xlarge", "m6i.4xlarge", "m7i.4xlarge", "r5.4xlarge",
-                  "r6i.4xlarge", "r7i.4xlarge", "x2idn.16xlarge", "i4i.4xlarge", "g5.xlarge", "p4d.24xlarge",
-                  "gp3", "gp2", "io2", "st1", "SCRATCH_2", "PERSISTENT_1", "PERSISTENT_2", "eks"):  # fmt: skip
+        for t in (
+            "c5.4xlarge",
+            "c6i.4xlarge",
+            "c7i.4xlarge",
+            "m5.4xlarge",
+            "m6i.4xlarge",
+            "m7i.4xlarge",
+            "r5.4xlarge",
+            "r6i.4xlarge",
+            "r7i.4xlarge",
+            "x2idn.16xlarge",
+            "i4i.4xlarge",
+            "g5.xlarge",
+            "p4d.24xlarge",
+            "gp3",
+            "gp2",
+            "io2",
+            "st1",
+            "SCRATCH_2",
+            "PERSISTENT_1",
+            "PERSISTENT_2",
+            "eks",
+        ):
             assert (region, t) in have, (region, t)
     assert all(p["source"] for p in doc["prices"])
     # every figure says how well it is sourced (tests/pricing/test_snapshot.py checks the rest)

@@ -7,15 +7,14 @@ from decimal import Decimal as D
 import duckdb
 import pytest
 
-from ingest.config import PricingSettings
-from ingest.prices import rules_from
-from ingest.warehouse import SCHEMA_FILE
+from core.settings import PricingSettings
 from pricing import bulk
 from pricing.engine import Rules, price_launches
 from pricing.inputs import read_inputs
+from warehouse.store import SCHEMA_FILE
 
 T0 = datetime(2025, 3, 1)
-RULES = rules_from(PricingSettings(reserved_rates={"r6i.8xlarge": 1.1}))
+RULES = Rules.from_settings(PricingSettings(reserved_rates={"r6i.8xlarge": 1.1}))
 
 
 def compare(con, rules: Rules = RULES) -> dict:
@@ -29,9 +28,19 @@ def compare(con, rules: Rules = RULES) -> dict:
             assert row["price_status"] == "PENDING" and row["total_cost"] is None, lid
             continue
         r = ref[lid]
-        assert (row["instance_cost"], row["volume_cost"], row["filesystem_cost"], row["control_plane_cost"], row["total_cost"]) == (
-            r.instance_cost, r.volume_cost, r.filesystem_cost, r.control_plane_cost, r.total_cost,
-        ), lid  # fmt: skip
+        assert (
+            row["instance_cost"],
+            row["volume_cost"],
+            row["filesystem_cost"],
+            row["control_plane_cost"],
+            row["total_cost"],
+        ) == (
+            r.instance_cost,
+            r.volume_cost,
+            r.filesystem_cost,
+            r.control_plane_cost,
+            r.total_cost,
+        ), lid
         assert row["instance_cost"] + row["volume_cost"] + row["filesystem_cost"] + row["control_plane_cost"] == row["total_cost"]
     return got
 
@@ -89,8 +98,17 @@ def synthetic():
         rtype = rng.choice(["r6i.4xlarge", "r6i.8xlarge", "c6i.8xlarge"]) if option != "Spot" else "r6i.4xlarge"
         zone = rng.choice([*zones, "us-east-1c"])  # 1c has no Spot history: estimated from On-Demand
         # volumes: no IOPS recorded, gp3 at / above its free baseline, io2 (every IOPS paid)
-        vtype, iops, mibps = rng.choice([("gp3", None, None), ("gp3", 3000, 125), ("gp3", 3001, 125), ("gp3", 3000, 126),
-                                         ("gp3", 16000, 1000), ("io2", 2500, None), ("io2", None, None)])  # fmt: skip
+        vtype, iops, mibps = rng.choice(
+            [
+                ("gp3", None, None),
+                ("gp3", 3000, 125),
+                ("gp3", 3001, 125),
+                ("gp3", 3000, 126),
+                ("gp3", 16000, 1000),
+                ("io2", 2500, None),
+                ("io2", None, None),
+            ]
+        )
         rows = [
             ("instance", rtype, option, rng.randint(1, 9), None, zone, None, None, None),
             ("volume", vtype, None, rng.randint(1, 9), rng.choice([100, 500, 750.5]), zone, None, iops, mibps),
@@ -171,7 +189,7 @@ def test_a_month_is_final_when_every_day_is_in_cost_explorer_and_none_is_estimat
 
 
 def test_the_committed_fixture_launch_costs_are_what_the_engine_computes(fixture_con, fixture_tables):
-    got = compare(fixture_con, rules_from(PricingSettings()))  # the default [pricing] settings
+    got = compare(fixture_con, Rules.from_settings(PricingSettings()))  # the default [pricing] settings
     for row in fixture_tables["launch_costs"].to_dict("records"):
         mine = got[row["launch_id"]]
         assert (mine["total_cost"], mine["price_status"]) == (row["total_cost"], row["price_status"]), row["launch_id"]

@@ -88,9 +88,17 @@ def test_gp3_pays_iops_and_throughput_above_the_free_baseline():
     # 6,000 IOPS (3,000 above baseline x $0.005) = $15/month; 250 MiB/s (125 above x $0.04) = $5/month
     # (500 x 0.08 + 15 + 5) = 60 per month, for a tenth of a month = 6.00
     cost = volume_cost(
-        h(0), h(73), 1, 500, D("0.08"), volume_type="gp3",
-        iops=6000, iops_month_price=D("0.005"), throughput_mibps=250, throughput_month_price=D("0.04"),
-    )  # fmt: skip
+        h(0),
+        h(73),
+        1,
+        500,
+        D("0.08"),
+        volume_type="gp3",
+        iops=6000,
+        iops_month_price=D("0.005"),
+        throughput_mibps=250,
+        throughput_month_price=D("0.04"),
+    )
     assert cost == D("6.000000")
     # at the baseline nothing extra is charged
     assert volume_cost(h(0), h(73), 1, 500, D("0.08"), volume_type="gp3", iops=3000, iops_month_price=D("0.005")) == D("4.000000")
@@ -149,8 +157,11 @@ def test_a_launch_is_priced_part_by_part_and_the_parts_add_up():
     cost = price_launches([launch], resources, book, Rules())["L1"]
     # 2 x 73 x 1.008 = 147.168; 2 x 500 x 0.08 / 10 = 8; 1200 x 0.21 / 10 = 25.2; 73 x 0.10 = 7.3
     assert (cost.instance_cost, cost.volume_cost, cost.filesystem_cost, cost.control_plane_cost) == (
-        D("147.168000"), D("8.000000"), D("25.200000"), D("7.300000"),
-    )  # fmt: skip
+        D("147.168000"),
+        D("8.000000"),
+        D("25.200000"),
+        D("7.300000"),
+    )
     assert cost.total_cost == D("187.668000")
     assert cost.unpriced_resources == 0
 
@@ -275,10 +286,20 @@ def test_parts_add_up_to_the_total_for_every_launch(rows, steps):
         "cluster": ("cluster", "eks", None),
     }
     resources = [
-        Resource(lid, kinds[k][0], kinds[k][1], kinds[k][2], n, size_gb=500, availability_zone="us-east-1a", resource_id="prod",
-                 started_at=T0 + timedelta(seconds=s), ended_at=T0 + timedelta(seconds=s + d))
+        Resource(
+            lid,
+            kinds[k][0],
+            kinds[k][1],
+            kinds[k][2],
+            n,
+            size_gb=500,
+            availability_zone="us-east-1a",
+            resource_id="prod",
+            started_at=T0 + timedelta(seconds=s),
+            ended_at=T0 + timedelta(seconds=s + d),
+        )
         for k, s, d, n, lid in rows
-    ]  # fmt: skip
+    ]
     launches = [Launch(lid, "us-east-1", "EKS", h(200)) for lid in ("L1", "L2", "L3")]
     for cost in price_launches(launches, resources, book, Rules()).values():
         parts = cost.instance_cost + cost.volume_cost + cost.filesystem_cost + cost.control_plane_cost

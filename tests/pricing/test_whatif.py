@@ -32,17 +32,25 @@ def test_repricing_with_no_change_is_the_engine_with_every_price_point(fixture_c
 def test_spot_points_outside_the_window_are_dropped_but_the_edges_kept():
     t0 = datetime(2025, 3, 1)
     resources = pd.DataFrame(
-        {"region": ["us-east-1"], "availability_zone": ["us-east-1a"], "started_at": [t0 + timedelta(days=2)],
-         "ended_at": [t0 + timedelta(days=3)]}
-    )  # fmt: skip
+        {
+            "region": ["us-east-1"],
+            "availability_zone": ["us-east-1a"],
+            "started_at": [t0 + timedelta(days=2)],
+            "ended_at": [t0 + timedelta(days=3)],
+        }
+    )
     days = [0, 1, 2.5, 4, 5]  # two before the run, one inside, two after
     prices = pd.DataFrame(
         {
-            "region": "us-east-1", "availability_zone": "us-east-1a", "resource_kind": "instance",
-            "resource_type": "r6i.4xlarge", "purchase_option": "Spot", "charge": "usage",
+            "region": "us-east-1",
+            "availability_zone": "us-east-1a",
+            "resource_kind": "instance",
+            "resource_type": "r6i.4xlarge",
+            "purchase_option": "Spot",
+            "charge": "usage",
             "price": [D("0.30"), D("0.31"), D("0.32"), D("0.33"), D("0.34")],
             "effective_from": [t0 + timedelta(days=d) for d in days],
         }
-    )  # fmt: skip
+    )
     kept = whatif._prices_for(resources, prices, {"r6i.4xlarge"})
     assert sorted(kept["price"]) == [D("0.31"), D("0.32"), D("0.33")]

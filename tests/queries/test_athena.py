@@ -25,10 +25,10 @@ from moto.core import set_initial_no_auth_action_count
 from sqlglot import exp
 
 import queries
-from ingest.config import AthenaSettings, Settings
-from ingest.lake import publish
+from core.settings import AthenaSettings, Settings
 from queries import Filters, QueryError, engine
 from queries.athena import AthenaEngine, PartitionRead, bind_qmark, partition_reads, to_trino, trino_literal
+from warehouse.lake import publish
 
 REGION = "us-east-1"
 BUCKET = "ledger-athena-results"
@@ -126,7 +126,7 @@ READS_EVERY_PARTITION = {
     "cost_forecasts": {"cost_forecasts"},  # the latest forecast run, likewise
     "filter_options": {"launches"},  # the sidebar offers every value in the warehouse
     "launch_period": {"launches"},  # the first and last launch day of the whole warehouse
-    "ingest_runs": {"ingest_runs"},  # the latest runs: a window over all of them
+    "job_runs": {"job_runs"},  # the latest runs: a window over all of them
     "quarantine_reasons": {"quarantine"},
     "quarantined_records": {"quarantine"},
     "price_points": {"prices"},  # the pricing engine takes every price
@@ -168,7 +168,7 @@ def reads_of(trino_sql: str) -> list[tuple[str, str | None]]:
             "WITH launches AS (SELECT * FROM costs_daily WHERE (usage_month = :m)) SELECT * FROM launches",
             [("costs_daily", "usage_month = :m")],  # a CTE named like a table is not a read
         ),
-        ("SELECT * FROM ingest_runs WHERE run_id = 'r1'", [("ingest_runs", "run_id = 'r1'")]),
+        ("SELECT * FROM job_runs WHERE run_id = 'r1'", [("job_runs", "run_id = 'r1'")]),
     ],
 )
 def test_partition_reads_finds_only_conditions_athena_can_prune_with(sql, expected):
@@ -255,9 +255,9 @@ def queue(*results: dict) -> None:
 
 
 CASES = {
-    "chargeback": (lambda c: queries.chargeback(c, ALL), ALL.params()),
+    "launch_cost_by_consumer_month": (lambda c: queries.launch_cost_by_consumer_month(c, ALL), ALL.params()),
     "monthly_cost_per_launch": (lambda c: queries.monthly_cost_per_launch(c, ALL), ALL.params()),
-    "ingest_runs": (lambda c: queries.ingest_runs(c, limit=5), {"limit": 5}),
+    "job_runs": (lambda c: queries.job_runs(c, limit=5), {"limit": 5}),
     "pending_prices": (lambda c: queries.pending_prices(c, ALL, limit=5), {**ALL.params(), "limit": 5}),
 }
 
@@ -280,8 +280,8 @@ def test_athena_returns_the_frame_duckdb_returns(athena, fixture_con, name):
 
 def test_money_arrives_as_decimal_and_filters_travel_as_execution_parameters(athena, fixture_con):
     picked = Filters(date(2025, 1, 1), date(2025, 4, 30), consumers=("genomics", INJECTION))
-    queue(athena_result_of(fixture_con, "chargeback", picked.params()))
-    lines = queries.chargeback(athena, picked)
+    queue(athena_result_of(fixture_con, "launch_cost_by_consumer_month", picked.params()))
+    lines = queries.launch_cost_by_consumer_month(athena, picked)
     assert all(isinstance(v, Decimal) for v in lines["total_cost"])
     (execution,) = executions()
     assert "'x'' OR 1=1 --'" in execution["ExecutionParameters"]
@@ -306,13 +306,13 @@ def test_access_denied_becomes_one_line_query_error(aws_env):
         session = boto3.Session(
             aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], region_name=REGION
         )
-        queries.ingest_runs(AthenaEngine("launch_ledger", OUTPUT, session=session), limit=5)
+        queries.job_runs(AthenaEngine("launch_ledger", OUTPUT, session=session), limit=5)
 
     with pytest.raises(QueryError) as caught:
         run_as_user_without_athena_permissions()
     message = str(caught.value)
     assert "\n" not in message
-    assert "ingest_runs query failed on Athena" in message and "AccessDenied" in message
+    assert "job_runs query failed on Athena" in message and "AccessDenied" in message
     assert "athena:StartQueryExecution" in message and "grant the Athena, Glue and S3 actions" in message
 
 
@@ -320,7 +320,7 @@ def test_a_missing_results_bucket_is_one_line_query_error(athena):
     queue({"rows": [{"Data": [{"VarCharValue": "run_id"}]}], "column_info": [{"Name": "run_id", "Type": "varchar"}]})
     elsewhere = AthenaEngine("launch_ledger", "s3://no-such-results-bucket/out/", region=REGION)
     with pytest.raises(QueryError, match=r"NoSuchBucket.*check athena.output_location") as caught:
-        queries.ingest_runs(elsewhere, limit=5)
+        queries.job_runs(elsewhere, limit=5)
     assert "\n" not in str(caught.value)
 
 
@@ -331,7 +331,7 @@ def test_an_unknown_database_is_one_line_query_error(athena, monkeypatch):
 
     monkeypatch.setattr(wr.athena, "read_sql_query", failed)
     with pytest.raises(QueryError) as caught:
-        queries.chargeback(AthenaEngine("no_such_db", OUTPUT, region=REGION), ALL)
+        queries.launch_cost_by_consumer_month(AthenaEngine("no_such_db", OUTPUT, region=REGION), ALL)
     message = str(caught.value)
     assert "\n" not in message
     assert "SCHEMA_NOT_FOUND" in message and "check athena.database and run an ingest" in message
@@ -339,8 +339,8 @@ def test_an_unknown_database_is_one_line_query_error(athena, monkeypatch):
 
 def test_missing_parameters_and_unknown_names_fail_before_any_aws_call(athena):
     with pytest.raises(QueryError, match="needs the parameter"):
-        engine.run(athena, "chargeback", {"start": date(2025, 1, 1)})
-    with pytest.raises(QueryError, match="named queries are: .*chargeback"):
+        engine.run(athena, "launch_cost_by_consumer_month", {"start": date(2025, 1, 1)})
+    with pytest.raises(QueryError, match="named queries are: .*launch_cost_by_consumer_month"):
         engine.run(athena, "no_such_question")
     assert executions() == []
 
@@ -414,7 +414,7 @@ FEBRUARY = Filters(date(2025, 2, 1), date(2025, 2, 28))
     [
         ("monthly_spend_by_consumer", {"launches": ["2025-02-01"]}),
         ("bill_lines", {"costs_daily": ["2025-02-01"]}),
-        ("chargeback", {"launches": ["2025-02-01"]}),
+        ("launch_cost_by_consumer_month", {"launches": ["2025-02-01"]}),
     ],
 )
 def test_a_published_month_reads_back_through_the_athena_statement_from_its_partition_only(
@@ -490,9 +490,9 @@ def test_the_dashboard_runs_its_queries_on_athena_when_configured(athena, fixtur
     data._fetch.clear()
     data._connection.clear()
     try:
-        queue(athena_result_of(fixture_con, "ingest_runs", {"limit": 5}))
-        runs = data.fetch("ingest_runs", limit=5)
-        pd.testing.assert_frame_equal(runs, queries.ingest_runs(fixture_con, limit=5))
+        queue(athena_result_of(fixture_con, "job_runs", {"limit": 5}))
+        runs = data.fetch("job_runs", limit=5)
+        pd.testing.assert_frame_equal(runs, queries.job_runs(fixture_con, limit=5))
         assert len(executions()) == 1
         assert not (tmp_path / "no-local-warehouse").exists()
     finally:

@@ -9,12 +9,12 @@ ALL = Filters(date(2025, 1, 1), date(2025, 4, 30))
 
 
 def test_ingest_runs_latest_first(fixture_con, fixture_tables):
-    runs = queries.ingest_runs(fixture_con)
-    expected = fixture_tables["ingest_runs"].sort_values("started_at", ascending=False)
+    runs = queries.job_runs(fixture_con)
+    expected = fixture_tables["job_runs"].sort_values("started_at", ascending=False)
     assert list(runs["run_id"]) == list(expected["run_id"]) == ["ingest-2025-04-30", "ingest-2025-04-15"]
     assert list(runs["records_quarantined"]) == [2, 0]
     assert list(runs["duration_seconds"]) == [105, 150]
-    assert list(queries.ingest_runs(fixture_con, limit=1)["run_id"]) == ["ingest-2025-04-30"]
+    assert list(queries.job_runs(fixture_con, limit=1)["run_id"]) == ["ingest-2025-04-30"]
 
 
 def test_quarantine_reasons_with_counts(fixture_con, fixture_tables):

@@ -3,7 +3,7 @@
 from datetime import date
 
 import queries
-from ingest.warehouse import connect
+from warehouse.store import connect
 
 
 def test_options_list_every_value_once(fixture_con, launches_csv):
@@ -26,4 +26,4 @@ def test_an_empty_warehouse(empty_data_dir):
     con = connect(empty_data_dir)
     options = queries.filter_options(con)
     assert options.is_empty and options.consumers == () and options.first_day is None
-    assert queries.chargeback(con, options.all_time()).empty
+    assert queries.launch_cost_by_consumer_month(con, options.all_time()).empty

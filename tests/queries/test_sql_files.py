@@ -9,8 +9,7 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 import queries
-from queries import Filters, QueryError, billing, engine
-from queries import pricing as pricing_queries
+from queries import Filters, QueryError, engine
 
 SQL_FILES = sorted(engine.SQL_DIR.glob("*.sql"))
 ALL = Filters(date(2025, 1, 1), date(2025, 4, 30))
@@ -62,11 +61,11 @@ def test_shared_filters_live_only_in_launch_scope():
 
 
 def test_the_loader_merges_launch_scope_into_the_query_with():
-    sql = queries.load("chargeback")
+    sql = queries.load("launch_cost_by_consumer_month")
     assert sql.count("WITH ") == 1
     assert re.search(r"WITH launch_scope AS \(.*?\),\s*priced_parts AS \(", sql, re.DOTALL)
     assert queries.load("monthly_spend_by_consumer").count("WITH launch_scope AS (") == 1
-    assert "launch_scope" not in queries.load("ingest_runs")
+    assert "launch_scope" not in queries.load("job_runs")
 
 
 class RecordingConnection:
@@ -81,44 +80,17 @@ class RecordingConnection:
         return self.con.sql(query, params=params)
 
 
-CALLS = {
-    "filter_options": lambda con: queries.filter_options(con),
-    "overview": lambda con: queries.overview(con, ALL),
-    "chargeback": lambda con: queries.chargeback(con, ALL),
-    "timing": lambda con: queries.timing(con, ALL),
-    "timing_by_platform": lambda con: queries.timing_by_platform(con, ALL),
-    "instance_types": lambda con: queries.instance_types(con, ALL),
-    "spot_vs_on_demand": lambda con: queries.spot_vs_on_demand(con, ALL),
-    "platforms": lambda con: queries.platforms(con, ALL),
-    "monthly_spend_by_consumer": lambda con: queries.monthly_spend_by_consumer(con, ALL),
-    "monthly_cost_per_launch": lambda con: queries.monthly_cost_per_launch(con, ALL),
-    "ingest_runs": lambda con: queries.ingest_runs(con, limit=5),
-    "quarantine_reasons": lambda con: queries.quarantine_reasons(con, limit=5),
-    "quarantined_records": lambda con: queries.quarantined_records(con, limit=5),
-    "pending_prices": lambda con: queries.pending_prices(con, ALL, limit=5),
-    "estimate_history": lambda con: queries.estimate_history(con, ALL),
-    "monthly_billed_spend": lambda con: queries.monthly_billed_spend(con, ALL),
-    "backtest_results": lambda con: queries.backtest_results(con),
-    "cost_forecasts": lambda con: queries.cost_forecasts(con, ALL),
-    "reconciliation": lambda con: pricing_queries.reconciliation(con, ALL),
-    "whatif_resources": lambda con: pricing_queries.whatif_resources(con, ALL, limit=5),
-    "price_points": lambda con: pricing_queries.price_points(con),
-    "bill_lines": lambda con: billing.bill_lines(con, date(2025, 3, 1)),
-    "statement_launches": lambda con: billing.statement_launches(con, date(2025, 3, 1)),
-    "statement_months": lambda con: billing.statement_months(con),
-    "closed_statements": lambda con: billing.closed_statements(con, date(2025, 4, 1)),
-}
+def test_every_named_query_is_registered_with_its_sql_files():
+    # launch_scope is the building block every filtered question starts from, not a question
+    registered = {sql for query in queries.REGISTRY.values() for sql in query.sql}
+    assert registered == set(queries.query_names())
+    assert all((engine.SQL_DIR / f"{sql}.sql").is_file() for sql in registered)
 
 
-def test_every_named_query_has_a_function():
-    # launch_period is read by filter_options; timing_by_platform is the timing query with the workflow types pooled
-    assert set(CALLS) | {"launch_period"} == set(queries.query_names()) | {"timing_by_platform"}
-
-
-@pytest.mark.parametrize("name", sorted(CALLS))
+@pytest.mark.parametrize("name", sorted(queries.REGISTRY))
 def test_each_function_binds_exactly_the_parameters_its_sql_references(fixture_con, name):
     recorder = RecordingConnection(fixture_con)
-    CALLS[name](recorder)
+    queries.REGISTRY[name].call(recorder, ALL, date(2025, 3, 1))
     assert recorder.calls, "the function ran no SQL"
     for sql, params in recorder.calls:
         assert set(params) == engine.referenced_params(sql)
@@ -126,25 +98,25 @@ def test_each_function_binds_exactly_the_parameters_its_sql_references(fixture_c
 
 def test_a_missing_parameter_is_a_query_error(fixture_con):
     with pytest.raises(QueryError, match="needs the parameter"):
-        engine.run(fixture_con, "chargeback", {"start": date(2025, 1, 1)})
+        engine.run(fixture_con, "launch_cost_by_consumer_month", {"start": date(2025, 1, 1)})
 
 
 def test_an_unknown_query_name_lists_the_known_ones(fixture_con):
-    with pytest.raises(QueryError, match="named queries are: .*chargeback"):
+    with pytest.raises(QueryError, match="named queries are: .*launch_cost_by_consumer_month"):
         engine.run(fixture_con, "no_such_question")
 
 
 def test_engine_errors_become_one_actionable_error():
     con = duckdb.connect()
     con.execute("CREATE TABLE launches (launch_id VARCHAR)")  # an outdated warehouse: columns missing
-    with pytest.raises(QueryError, match=r"chargeback query failed .*run the ingest again") as caught:
-        queries.chargeback(con, ALL)
+    with pytest.raises(QueryError, match=r"launch_cost_by_consumer_month query failed .*run the ingest again") as caught:
+        queries.launch_cost_by_consumer_month(con, ALL)
     assert isinstance(caught.value.__cause__, duckdb.Error)
 
 
 def test_money_arrives_as_decimal(fixture_con):
     from decimal import Decimal
 
-    lines = queries.chargeback(fixture_con, ALL)
+    lines = queries.launch_cost_by_consumer_month(fixture_con, ALL)
     assert all(isinstance(v, Decimal) for v in lines["total_cost"])
     assert all(isinstance(v, Decimal) for v in lines["instance_cost"])

@@ -1,0 +1,224 @@
+"""Settings from a TOML file (``--config``, $LAUNCH_LEDGER_CONFIG or ./launch-ledger.toml).
+
+Attribute names differ between teams' workflow managers, so every item attribute the ingest reads
+is mapped here; the defaults are the names used in the Genomics workflows blog series (Part 3-5).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from core.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "launch-ledger.toml"
+# The chargeback allocation rules shipped with Launch Ledger; ``[allocation] rules`` names another file.
+DEFAULT_RULES_FILE = Path(__file__).resolve().parents[1] / "allocation-rules.toml"
+DEFAULT_CONSUMER_TAG = "consumer"
+
+
+@dataclass(frozen=True)
+class ItemAttributes:
+    """DynamoDB attribute name for each launch field."""
+
+    launch_id: str = "launch_id"
+    consumer: str = "consumer"
+    workflow_type: str = "workflow_type"
+    compute_platform: str = "compute_platform"
+    region: str = "region"
+    status: str = "status"
+    status_times: str = "status_times"  # map: status name -> ISO 8601 time (or epoch seconds)
+    input_path: str = "input_path"
+    input_size_gb: str = "input_size_gb"
+    sample_count: str = "sample_count"
+    resources: str = "resources"  # map: instances, volumes (lists), filesystem, cluster (maps)
+    total_cost: str = "totalCost"
+    instance_cost: str = "instance_cost"
+    volume_cost: str = "volume_cost"
+    filesystem_cost: str = "filesystem_cost"
+
+
+@dataclass(frozen=True)
+class DynamoDBSettings:
+    table: str = "workflow-launches"
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    segments: int = 4
+    attributes: ItemAttributes = field(default_factory=ItemAttributes)
+
+
+@dataclass(frozen=True)
+class CostExplorerSettings:
+    # The tag is not a setting of this section: it is the consumer tag (``Settings.consumer_tag``),
+    # filled in by ``Settings.cost_explorer_for`` or a command's --tag-key.
+    tag_key: str | None = field(default=None, repr=False)
+    group_by: str = "SERVICE"  # second grouping: a dimension (SERVICE, LINKED_ACCOUNT, ...)
+    trailing_days: int = 14  # recent days are estimates that Cost Explorer restates
+    account_id: str | None = None  # recorded on every row when not grouping by LINKED_ACCOUNT
+    region: str = "us-east-1"  # Cost Explorer's endpoint lives in us-east-1
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+ENGINES = ("duckdb", "athena")
+
+
+@dataclass(frozen=True)
+class AthenaSettings:
+    """``[athena]``: where the warehouse lives when one machine is not enough.
+
+    ``engine = "duckdb"`` (the default) keeps everything on this machine. ``engine = "athena"`` makes
+    every ingest also publish its Parquet partitions to ``lake_path`` (S3) with a Glue table per
+    warehouse table in ``database``, and makes the dashboard run the named queries on Athena
+    (results written under ``output_location``).
+    """
+
+    engine: str = "duckdb"  # "duckdb" (one machine) or "athena" (S3 + Glue + Athena)
+    database: str | None = None  # the Glue database holding one table per warehouse table
+    lake_path: str | None = None  # s3://bucket/prefix/ : <lake_path><table>/<column>=<value>/*.parquet
+    output_location: str | None = None  # s3://bucket/athena-results/ : where Athena writes query results
+    workgroup: str = "primary"
+    region: str | None = None  # of the bucket, the Glue catalog and Athena; None: the profile's region
+    profile: str | None = None  # named AWS profile; None: the default credential chain
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"athena.engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        for name in ("lake_path", "output_location"):
+            value = getattr(self, name)
+            if value and not value.startswith("s3://"):
+                raise ConfigError(f"athena.{name} must be an s3:// location, not {value!r}")
+            if value and not value.endswith("/"):
+                object.__setattr__(self, name, value + "/")
+        if self.engine == "athena":
+            for name, example in (
+                ("database", "launch_ledger"),
+                ("lake_path", "s3://my-bucket/launch-ledger/"),
+                ("output_location", "s3://my-bucket/athena-results/"),
+            ):
+                if not getattr(self, name):
+                    raise ConfigError(
+                        f'athena.engine is "athena" but athena.{name} is not set: add {name} = "{example}" under [athena]'
+                    )
+
+
+@dataclass(frozen=True)
+class PricingSettings:
+    """``[pricing]``: prices the price lists do not carry, and when a reconciliation line is flagged."""
+
+    variance_threshold_percent: float = 10.0  # Reconciliation flags |billed - computed| / computed above this
+    reserved_fraction_of_on_demand: float = 0.62  # effective Reserved rate (amortised upfront) x On-Demand list
+    reserved_rates: dict = field(default_factory=dict)  # {"r6i.8xlarge" = 1.26}: $/h per type, beats the fraction
+    spot_fallback_fraction: float = 0.35  # Spot estimate x On-Demand when no Spot history is held (offline)
+    onprem_core_hour: float = 0.04  # on-premises rate card: per core-hour
+    onprem_cores_per_node: int = 32
+    onprem_gb_hour: float = 0.0  # per GB of memory per hour
+    onprem_memory_gb_per_node: int = 256
+    price_list_region: str = "us-east-1"  # where the Price List Query API is called
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    """``[allocation]``: the chargeback allocation rules file (default: the shipped allocation-rules.toml)."""
+
+    rules: str | None = None  # a TOML file; a relative path is read from the config file's folder
+
+    @property
+    def rules_file(self) -> Path:
+        """The allocation rules in force: ``rules`` if set, else the shipped ``allocation-rules.toml``."""
+        return Path(self.rules) if self.rules else DEFAULT_RULES_FILE
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    currency: str = "USD"
+    dynamodb: DynamoDBSettings = field(default_factory=DynamoDBSettings)
+    cost_explorer: CostExplorerSettings = field(default_factory=CostExplorerSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
+    allocation: AllocationSettings = field(default_factory=AllocationSettings)
+
+    @property
+    def consumer_tag(self) -> str:
+        """The cost-allocation tag that names the consumer on the bill: ``[consumer] tag`` of the allocation rules.
+
+        Set in that one place; every importer (Cost Explorer, its forecast, FOCUS, CUR) and the
+        statements read it from there. A command's ``--tag-key`` overrides it for one run.
+        """
+        return consumer_tag_of(self.allocation.rules_file)
+
+    def cost_explorer_for(self, tag_key: str | None = None) -> CostExplorerSettings:
+        """``[cost_explorer]`` with the tag it groups by: ``tag_key`` if given, else the consumer tag."""
+        return replace(self.cost_explorer, tag_key=tag_key or self.cost_explorer.tag_key or self.consumer_tag)
+
+
+def consumer_tag_of(rules_file: Path) -> str:
+    """``[consumer] tag`` of an allocation rules file (the default tag when the file does not set it)."""
+    try:
+        raw = tomllib.loads(Path(rules_file).read_text())
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the allocation rules {rules_file}: {exc.strerror or exc}; check [allocation] rules in the config"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the allocation rules {rules_file} are not valid TOML: {exc}") from None
+    tag = (raw.get("consumer") or {}).get("tag", DEFAULT_CONSUMER_TAG)
+    if not isinstance(tag, str) or not tag.strip():
+        raise ConfigError(f'[consumer] tag in {rules_file} must name a cost-allocation tag, e.g. tag = "consumer"')
+    return tag.strip()
+
+
+MOVED = {
+    "cost_explorer.tag_key": "the consumer tag is set once, as tag under [consumer] in the allocation rules (allocation-rules.toml)",
+}
+
+
+def _build(cls, values: dict, where: str):
+    for name in values:
+        if f"{where}.{name}" in MOVED:
+            raise ConfigError(f"{where}.{name} in the config file has moved: {MOVED[f'{where}.{name}']}; delete it here")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting {where}.{unknown[0]} in the config file; known: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
+def load_settings(config_path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> Settings:
+    """Read settings; an explicit ``data_dir`` beats $LAUNCH_LEDGER_DATA_DIR beats the file."""
+    path = config_path or os.environ.get("LAUNCH_LEDGER_CONFIG")
+    raw: dict = {}
+    if path:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+    warehouse = raw.pop("warehouse", {})
+    ddb = dict(raw.pop("dynamodb", {}))
+    attrs = _build(ItemAttributes, ddb.pop("attributes", {}), "dynamodb.attributes")
+    settings = Settings(
+        dynamodb=replace(_build(DynamoDBSettings, ddb, "dynamodb"), attributes=attrs),
+        cost_explorer=_build(CostExplorerSettings, raw.pop("cost_explorer", {}), "cost_explorer"),
+        athena=_build(AthenaSettings, raw.pop("athena", {}), "athena"),
+        pricing=_build(PricingSettings, raw.pop("pricing", {}), "pricing"),
+        allocation=_build(AllocationSettings, raw.pop("allocation", {}), "allocation"),
+        currency=warehouse.get("currency", "USD"),
+    )
+    if path and settings.allocation.rules and not Path(settings.allocation.rules).is_absolute():
+        settings = replace(settings, allocation=AllocationSettings(str(Path(path).parent / settings.allocation.rules)))
+    if raw:
+        raise ConfigError(f"unknown section [{next(iter(raw))}] in the config file {path}")
+    chosen = data_dir or os.environ.get("LAUNCH_LEDGER_DATA_DIR") or warehouse.get("data_dir") or "data"
+    return replace(settings, data_dir=Path(chosen))

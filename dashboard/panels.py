@@ -1,0 +1,144 @@
+"""Page sections too long to keep in their page: each function draws one section from cached data.
+
+Like the pages, they hold no SQL and compute nothing themselves: figures come from ``dashboard.data``
+(named queries and the cached computations built on them) and charts from ``dashboard.charts``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.vocabulary import PURCHASE_OPTIONS
+from dashboard import charts, data, frame
+from dashboard.formatting import count, money
+from estimates import plan as planning
+from estimates import views
+from estimates.forecast import forecast_backtest
+from pricing import whatif
+
+WHATIF_LIMIT = 2000
+
+
+def what_if(scope: frame.Scope) -> None:
+    """The same launches under another purchase option or instance family (the pricing engine, both sides)."""
+    currency = scope.currency
+    st.subheader("What if")
+    st.caption(
+        f"The latest {WHATIF_LIMIT:,} ended AWS launches in this selection, priced from what they consumed by the pricing engine "
+        "as they ran and again under the scenario (list prices, Spot history where held, Reserved at the configured rate)."
+    )
+    scenario = st.radio("Reprice the same launches", whatif.SCENARIOS, key="whatif_scenario", horizontal=True)
+    consumed = data.fetch("whatif_resources", scope.filters, limit=WHATIF_LIMIT)
+    if consumed.empty:
+        st.info("No ended launch on EC2 instances in this selection to reprice.")
+    else:
+        price_book = data.fetch("price_points")
+        if scenario == whatif.SCENARIOS[0]:
+            change_to = {"purchase_option": "On-Demand", "from_option": "Spot"}
+        elif scenario == whatif.SCENARIOS[1]:
+            ran_on, price_on = st.columns(2)
+            source_family = ran_on.selectbox("Family the launches ran on", whatif.families(consumed), key="whatif_from_family")
+            target_family = price_on.selectbox(
+                "Family to price them on",
+                [f for f in whatif.price_families(price_book) if f != source_family],
+                key="whatif_to_family",
+            )
+            change_to = {"family": target_family, "from_family": source_family}
+        else:
+            option = st.selectbox(
+                "Purchase option for every instance",
+                PURCHASE_OPTIONS,
+                index=PURCHASE_OPTIONS.index("On-Demand"),
+                key="whatif_option",
+            )
+            change_to = {"purchase_option": option}
+        result = data.what_if(scope.filters, WHATIF_LIMIT, **change_to)
+        w1, w2, w3, w4 = st.columns(4)
+        w1.metric("What-if launches", count(result.launches))
+        w2.metric("Computed as they ran", money(result.current, currency))
+        w3.metric("What-if cost", money(result.what_if, currency))
+        w4.metric(
+            "Difference",
+            money(result.difference, currency),
+            None if result.percent is None else f"{result.percent:+.2f}%",
+            delta_color="inverse",
+        )
+        if result.unpriced:
+            st.caption(
+                f"{count(result.unpriced)} launch(es) left out: a price is missing for them as they ran or under the scenario."
+            )
+
+
+def plan_a_quarter(history, estimator, currency: str) -> None:
+    """Upload planned launches (CSV); totals per month and consumer with intervals, and a download."""
+    st.subheader("Plan a quarter")
+    st.download_button("Download a plan template (CSV)", planning.TEMPLATE, "plan-template.csv", "text/csv", key="plan_template")
+    upload = st.file_uploader("Planned launches (CSV)", type=["csv"], key="plan_upload")
+    if upload is not None:
+        plan = planning.read_plan(upload.getvalue(), workflow_types=set(history["workflow_type"]))
+        if plan.problems:
+            st.error(f"The plan was not estimated: {len(plan.problems)} problem(s). Fix them and upload it again.")
+            st.markdown("\n".join(f"- {p}" for p in plan.problems))
+        else:
+            result = planning.plan_totals(estimator, plan)
+            st.caption(
+                f"{currency}, successful runs; intervals are of each total (launches vary independently). "
+                f"{count(result.not_estimated)} planned launches lacked history and are left out (see the lines)."
+            )
+            money_columns = ("cost_median", "cost_low", "cost_high", "expected_failure_cost")
+            frame.table(result.by_month, currency=currency, money=money_columns, months=("month",), key="plan_by_month")
+            frame.table(result.by_consumer, currency=currency, money=money_columns, key="plan_by_consumer")
+            line_money = tuple(c for c in result.lines.columns if "cost" in c)
+            frame.table(
+                result.lines,
+                currency=currency,
+                money=line_money,
+                hours=("hours_median_per_launch",),
+                months=("month",),
+                key="plan_lines",
+            )
+            st.download_button(
+                "Download the totals (CSV)",
+                planning.totals_csv(result, currency),
+                "plan-totals.csv",
+                "text/csv",
+                key="plan_download",
+            )
+
+
+def spend_forecast(scope: frame.Scope, filters) -> None:
+    """Spend per consumer and month ahead, beside Cost Explorer's forecast, with how the forecast did before."""
+    currency = scope.currency
+    st.subheader("Spend forecast")
+    billed = data.fetch("monthly_billed_spend", filters)
+    launch_spend = data.fetch("monthly_spend_by_consumer", filters) if billed.empty else None  # the fallback
+    spend, basis = views.spend_history(
+        billed, launch_spend, max(filters.start, scope.options.first_day), min(filters.end, scope.options.last_day)
+    )
+    if spend.empty:
+        st.info("No whole month of spend in this selection to forecast from: widen the period.")
+    else:
+        ahead = views.next_months(spend, billed["last_day"].max() if len(billed) else min(filters.end, scope.options.last_day))
+        table = views.forecast_table(spend, data.fetch("cost_forecasts", filters), ahead)
+        st.caption(f"{currency} per calendar month, {basis}; 80% intervals from how the same forecast did on past months.")
+        if table["mean_amount"].isna().all():
+            st.info(
+                "Cost Explorer's own forecast is not loaded: run `python -m ingest forecast` (one request per consumer, $0.01 each)."
+            )
+        consumer = st.selectbox("Consumer", sorted(table["consumer"].unique()), key="forecast_consumer")
+        st.plotly_chart(charts.spend_forecast(spend, table, consumer, currency), key="est_forecast")
+        frame.table(
+            table,
+            currency=currency,
+            money=("forecast", "low", "high", "mean_amount", "lower_bound", "upper_bound"),
+            months=("month",),
+            labels=views.FORECAST_LABELS,
+            key="est_forecast_table",
+        )
+        st.caption("How the same forecast did on past months: each interval scored with only the errors known when it was made.")
+        frame.table(
+            forecast_backtest(spend),
+            percent=("mdape", "bias", "naive_mdape", "naive_bias", "coverage"),
+            labels=views.FORECAST_BACKTEST_LABELS,
+            key="est_forecast_backtest",
+        )

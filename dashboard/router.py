@@ -1,0 +1,45 @@
+"""The router: the one list of pages, in order, and the frame every page runs in.
+
+Tests, the bench and the browser test read ``PAGES``; ``streamlit_app.py`` runs ``run()``. To add a
+page: write ``dashboard/app_pages/<name>.py`` and add one ``Page`` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the file app_pages/<name>.py, and the page's URL path (the default page has none)
+    title: str
+    icon: str
+
+    @property
+    def path(self) -> str:
+        return f"app_pages/{self.name}.py"
+
+
+PAGES: tuple[Page, ...] = (
+    Page("overview", "Overview", ":material/dashboard:"),  # the default page
+    Page("chargeback", "Chargeback", ":material/receipt_long:"),
+    Page("timing", "Timing", ":material/timer:"),
+    Page("instance_types", "Instance types", ":material/memory:"),
+    Page("platforms", "Platforms", ":material/dns:"),
+    Page("trends", "Trends", ":material/trending_up:"),
+    Page("estimates", "Estimates", ":material/query_stats:"),
+    Page("reconciliation", "Reconciliation", ":material/balance:"),
+    Page("data_health", "Data health", ":material/health_and_safety:"),
+)
+
+
+def run() -> None:
+    """Set the page config, draw the shared sidebar filters (bound to the URL) and run the chosen page."""
+    import streamlit as st
+
+    from dashboard import frame
+
+    st.set_page_config(page_title="Launch Ledger", page_icon=":material/receipt_long:", layout="wide")
+    page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)])
+    frame.sidebar()
+    page.run()
