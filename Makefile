@@ -41,6 +41,7 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 lint: $(VENV)/.installed-test
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
 test: $(VENV)/.installed-test chromium lint
