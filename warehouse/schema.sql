@@ -214,3 +214,51 @@ CREATE TABLE cost_forecasts (
     currency             VARCHAR,        -- unit of the amounts (USD)
     source               VARCHAR         -- cost-explorer
 );
+
+CREATE TABLE launch_tasks (
+    launch_id            VARCHAR,        -- the launch (the run) the task belongs to
+    task_id              VARCHAR,        -- the task's id within its run (Nextflow task_id, Seqera taskId)
+    task_hash            VARCHAR,        -- Nextflow's work-directory hash (ab/123456), when known
+    native_id            VARCHAR,        -- the executor's job id (AWS Batch job id, Slurm job id, pod name), when known
+    process              VARCHAR,        -- the pipeline process (NFCORE_RNASEQ:RNASEQ:FASTQC)
+    name                 VARCHAR,        -- the task's name, process and tag (FASTQC (sample1))
+    status               VARCHAR,        -- COMPLETED, FAILED, ABORTED or CACHED, as the run record says
+    attempt              INTEGER,        -- 1 for the first try, 2 and up for retries
+    exit_code            INTEGER,        -- the task's exit status, when it ended
+    machine_type         VARCHAR,        -- the instance type it ran on (m5.2xlarge), when known
+    zone                 VARCHAR,        -- the availability zone it ran in (us-east-1a), when known
+    price_model          VARCHAR,        -- Spot, On-Demand or Reserved, when known
+    cpus                 INTEGER,        -- CPUs requested
+    memory_gb            DOUBLE,         -- memory requested, GB
+    disk_gb              DOUBLE,         -- disk requested, GB
+    time_limit_hours     DOUBLE,         -- the time limit requested, hours
+    submitted_at         TIMESTAMP,      -- when the task was submitted, UTC
+    started_at           TIMESTAMP,      -- when it started running, UTC
+    completed_at         TIMESTAMP,      -- when it ended, UTC
+    realtime_hours       DOUBLE,         -- wall-clock run time of the task's command, hours
+    cpu_percent          DOUBLE,         -- %cpu: CPU used, in percent of one CPU (400 = four CPUs busy)
+    peak_rss_gb          DOUBLE,         -- peak resident memory, GB
+    read_bytes           BIGINT,         -- bytes read from disk
+    write_bytes          BIGINT,         -- bytes written to disk
+    spot_interruptions   INTEGER,        -- times a Spot reclaim interrupted it, when known
+    seqera_cost          DECIMAL(18,6),  -- the task's cost as Seqera Platform estimated it (NULL for a Nextflow trace)
+    engine_cost          DECIMAL(18,6),  -- the pricing engine's cost of the task (machine type, zone, price model, run time); NULL until priced
+    currency             VARCHAR,        -- currency of the cost columns (USD)
+    source               VARCHAR,        -- nextflow or seqera
+    launch_month         DATE,           -- launch_month of the launch
+    ingest_run_id        VARCHAR         -- the ingest run that last wrote this row
+);
+
+CREATE TABLE launch_billed_costs (
+    launch_id            VARCHAR,        -- the launch the bill rows are tagged with (the run tag's value); NULL: the tag matches no launch
+    run_tag              VARCHAR,        -- the run tag's value on the bill rows (e.g. the Seqera or nf-aggregate unique_run_id)
+    usage_month          DATE,           -- billing month (first day)
+    split_cost           DECIMAL(18,6),  -- CUR split cost allocation: the run's share of the instances it ran on
+    split_unused_cost    DECIMAL(18,6),  -- CUR split cost allocation: the run's share of those instances' unused capacity
+    billed_cost          DECIMAL(18,6),  -- billed (unblended) cost of the rows carrying the tag
+    effective_cost       DECIMAL(18,6),  -- effective (amortized, net) cost of the rows carrying the tag
+    rows                 BIGINT,         -- bill rows summed
+    currency             VARCHAR,        -- currency of the cost columns
+    source               VARCHAR,        -- cur or focus
+    ingest_run_id        VARCHAR         -- the ingest run that wrote this row
+);

@@ -40,6 +40,8 @@ PARTITION_KEYS = {
     "launch_costs": "strftime(CAST(r.launch_month AS DATE), '%Y-%m')",
     "backtest_results": "r.run_id",
     "cost_forecasts": "r.ingest_run_id",
+    "launch_tasks": "strftime(CAST(r.launch_month AS DATE), '%Y-%m')",
+    "launch_billed_costs": "strftime(CAST(r.usage_month AS DATE), '%Y-%m')",
 }
 TABLES = tuple(PARTITION_KEYS)  # every table of schema.sql (a test keeps the two in step)
 # Derived tables: {table: (the table it sums, the SELECT over that table's rows, a relation named "daily")}.

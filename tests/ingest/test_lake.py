@@ -36,6 +36,8 @@ PARTITIONED_BY = {
     "launch_costs": ("launch_month", "date"),
     "backtest_results": ("run_id", "string"),
     "cost_forecasts": ("ingest_run_id", "string"),
+    "launch_tasks": ("launch_month", "date"),
+    "launch_billed_costs": ("usage_month", "date"),
 }
 
 
