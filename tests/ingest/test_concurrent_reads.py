@@ -58,3 +58,22 @@ def test_readers_see_whole_versions_while_ingests_commit(tmp_path, fixture_items
     # every read saw one whole version: 4 launches all at 1.00 or all at 2.00
     assert seen <= {(4, 4), (4, 8)}
     assert len(seen) == 2
+
+
+def test_a_warehouse_written_before_job_runs_was_renamed_opens_and_reads(tmp_path):
+    """A manifest that still names ingest_runs (every run before the rename) reads as job_runs; the old name stays a view."""
+    import json
+
+    from warehouse.store import read_manifest
+
+    assert main(["price-launches", "--data-dir", str(tmp_path)]) == 0
+    manifest_path = tmp_path / "warehouse" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["tables"]["ingest_runs"] = manifest["tables"].pop("job_runs")  # as an older version wrote it
+    manifest_path.write_text(json.dumps(manifest))
+    assert "ingest_runs" not in read_manifest(tmp_path)["tables"]
+    con = connect(tmp_path)
+    assert con.execute("SELECT command FROM job_runs").fetchall() == [("price-launches",)]
+    assert con.execute("SELECT command FROM ingest_runs").fetchall() == [("price-launches",)]
+    assert main(["price-launches", "--data-dir", str(tmp_path)]) == 0  # the next run writes on top of it
+    assert sorted(c for (c,) in connect(tmp_path).execute("SELECT command FROM job_runs").fetchall()) == ["price-launches"] * 2
