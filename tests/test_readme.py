@@ -32,3 +32,12 @@ def test_iam_policy_is_valid_json_and_matches_the_file():
 def test_readme_leads_with_the_two_commands():
     first_block = README.split("```sh", 1)[1].split("```", 1)[0]
     assert "make run" in first_block and "make test" in first_block
+
+
+def test_the_layout_section_names_every_package_and_folder():
+    section = README.split("## Layout", 1)[1].split("```", 2)[1]
+    named = {line.split("/", 1)[0] for line in section.splitlines() if line.strip()}
+    root = Path(__file__).parents[1]
+    packages = {p.parent.name for p in root.glob("*/__init__.py")}
+    assert packages | {"tests", "docs"} <= named, "README's Layout section is missing a package"
+    assert named <= {p.name for p in root.iterdir() if p.is_dir()}, "README's Layout names a folder that is not there"
