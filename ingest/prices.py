@@ -44,17 +44,8 @@ PRICE_COLUMNS = (
     "sku",
     "fetched_at",
 )
-_KEY = (
-    "service",
-    "region",
-    "availability_zone",
-    "resource_kind",
-    "resource_type",
-    "purchase_option",
-    "charge",
-    "effective_from",
-    "source",
-)
+# What makes a price point: the rest (unit, price, currency, sku, fetched_at) is what it says.
+_KEY = tuple(c for c in PRICE_COLUMNS if c not in ("unit", "price", "currency", "sku", "fetched_at"))
 
 
 @dataclass

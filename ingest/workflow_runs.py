@@ -113,13 +113,10 @@ def load_runs(
     loaded = Loaded(staged.records_read, merged.loaded, merged.unchanged, staged.quarantined + len(rejected))
     if merged.loaded:
         loaded.tasks_written = _merge_tasks(writer, tasks)
-    run.stats.records_read += staged.records_read + len(rejected)
-    run.stats.records_loaded += merged.loaded
-    run.stats.records_unchanged += merged.unchanged
-    run.stats.records_quarantined += loaded.quarantined
-    run.stats.add_reasons(staged.reasons)
-    for reason in (r.reason for r in rejected):
-        run.stats.add_reasons({reason: 1})
+    reasons = dict(staged.reasons)
+    for r in rejected:
+        reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    run.stats.count(staged.records_read + len(rejected), merged.loaded, merged.unchanged, loaded.quarantined, reasons)
     return loaded
 
 

@@ -27,6 +27,14 @@ class RunStats:
     outcome: str = "succeeded"
     message: str | None = None
 
+    def count(self, read: int = 0, loaded: int = 0, unchanged: int = 0, quarantined: int = 0, reasons=None) -> None:
+        """Add one step's records to the run's counters (and its quarantine reasons)."""
+        self.records_read += read
+        self.records_loaded += loaded
+        self.records_unchanged += unchanged
+        self.records_quarantined += quarantined
+        self.add_reasons(reasons or {})
+
     def add_reasons(self, reasons: dict[str, int]) -> None:
         for reason, count in reasons.items():
             self.reasons[reason] = self.reasons.get(reason, 0) + count

@@ -40,12 +40,7 @@ def _load_launch_files(run: JobRun, files: list[Path], settings: Settings, sourc
         staged = stage_items(run.writer, files, settings.dynamodb.attributes, source, settings.currency, on_file=done)
     stage_quarantine(run.writer, staged)
     merged = merge_launches(run.writer, staged)
-    s = run.stats
-    s.records_read += staged.records_read
-    s.records_quarantined += staged.quarantined
-    s.records_loaded += merged.loaded
-    s.records_unchanged += merged.unchanged
-    s.add_reasons(staged.reasons)
+    run.stats.count(staged.records_read, merged.loaded, merged.unchanged, staged.quarantined, staged.reasons)
 
 
 def ingest_dynamodb(settings: Settings, session: boto3.Session | None = None, full: bool = False) -> JobRun:
