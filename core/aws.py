@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from botocore.config import Config
 
 RETRY_MODE = "standard"
-MAX_ATTEMPTS = 8  # the first try and up to seven retries
+MAX_ATTEMPTS = 9  # in all: the first try and up to eight retries
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
 
@@ -26,7 +26,7 @@ def retry_config() -> Config:
     from botocore.config import Config
 
     return Config(
-        retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": RETRY_MODE, "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
     )
