@@ -197,8 +197,9 @@ def statement_for(con, month: date, rules: Rules) -> Statement:
         adjustments = adjustment_lines(closed, recomputed, rules)
         if adjustments:
             lines = lines_frame([*statement.lines.to_dict("records"), *adjustments])
+            restated = sum((a["amount"] for a in adjustments), Decimal("0.00"))
             notes.append(
-                f"restatements of closed months since they were closed: {sum((a['amount'] for a in adjustments), Decimal('0.00')):+,} "
+                f"restatements of closed months since they were closed: {restated:+,} "
                 f"{statement.currency}, charged here as adjustment lines"
             )
             statement = replace(statement, lines=lines, charges=_with_adjustment_charges(statement.charges, adjustments))
@@ -306,7 +307,8 @@ def close_month(settings, month: date, rules: Rules, today: date | None = None, 
         run.stats.records_loaded = len(rows)
         run.stats.notes.append(
             f"{month_label(month)} closed: {len(rows)} statement lines, bill {statement.bill_total:,} {statement.currency} "
-            f"({statement.bill_source or 'no bill'}), statement total {statement.total:,} {statement.currency}, rules {rules.fingerprint[:12]}"
+            f"({statement.bill_source or 'no bill'}), statement total {statement.total:,} {statement.currency}, "
+            f"rules {rules.fingerprint[:12]}"
         )
         run.stats.notes += list(statement.notes)
     print_summary(run)

@@ -181,7 +181,8 @@ class Statement:
             got = sum(body[column], Decimal("0.00"))
             if got != bill:
                 raise ChargebackError(
-                    f"the {self.label} statement does not add up: lines {got} vs bill {bill} ({column}); report this with the month"
+                    f"the {self.label} statement does not add up: lines {got} vs bill {bill} ({column}); "
+                    "report this with the month"
                 )
         return self
 
@@ -314,7 +315,8 @@ def read_bill(bill_lines: pd.DataFrame, rules: Rules, month: date) -> Bill:
     tag_key = rules.tag if rules.tag in tag_keys else (tag_keys[0] if tag_keys else None)
     if len(tag_keys) > 1:
         notes.append(
-            f"{source} holds {month_label(month)} grouped by several tags ({', '.join(tag_keys)}): counting the {tag_key!r} rows once"
+            f"{source} holds {month_label(month)} grouped by several tags ({', '.join(tag_keys)}): "
+            f"counting the {tag_key!r} rows once"
         )
         rows = [r for r in rows if (_text(r["tag_key"]) or "") == tag_key]
     if tag_key and tag_key != rules.tag:
@@ -426,152 +428,160 @@ def _basis(name: str, consumer: str, direct: dict[str, Fraction], launch_groups:
     return max(sum((g[column] for g in groups), Fraction(0)), Fraction(0))
 
 
-def allocate(month: date, bill_lines: pd.DataFrame, launches: pd.DataFrame, rules: Rules) -> Statement:
-    """The open statement of ``month`` from its bill lines and launches (frames of the named queries)."""
-    month = month.replace(day=1)
-    bill = read_bill(bill_lines, rules, month)
-    launch_groups = _launch_groups(launches, rules)
+@dataclass
+class _Sorted:
+    """The month's charges by where they go: consumers' direct costs and credits, shared costs, untagged spend."""
 
-    direct: dict[str, list[Charge]] = defaultdict(list)
-    credits: dict[str, list[Charge]] = defaultdict(list)
-    pools: dict[str, list[Charge]] = {s.name: [] for s in rules.shared}
-    untagged: list[Charge] = []
+    direct: dict[str, list[Charge]] = field(default_factory=lambda: defaultdict(list))
+    credits: dict[str, list[Charge]] = field(default_factory=lambda: defaultdict(list))
+    pools: dict[str, list[Charge]] = field(default_factory=dict)
+    untagged: list[Charge] = field(default_factory=list)
+
+
+@dataclass
+class _Lines:
+    """The statement's lines so far, each with the charges behind it."""
+
+    lines: list[dict] = field(default_factory=list)
+    sources: list[_Source] = field(default_factory=list)
+
+    def add(self, line: dict, source: _Source | None) -> None:
+        self.lines.append(line)
+        self.sources.append(source or _Source([]))
+
+
+def _cents(charges: list[Charge]) -> tuple[int, int]:
+    """The effective and billed cost of some charges, each rounded to cents."""
+    return (
+        to_cents(sum((c.effective for c in charges), Fraction(0))),
+        to_cents(sum((c.billed for c in charges), Fraction(0))),
+    )
+
+
+def _sort_charges(bill: Bill, rules: Rules) -> _Sorted:
+    """Each charge of the bill to a shared cost, the untagged spend, or its consumer's credits or direct cost."""
+    found = _Sorted(pools={s.name: [] for s in rules.shared})
     for charge in bill.charges:
         pool = rules.shared_cost_for(
             charge.service, charge.account_id, charge.resource_id, charge.charge_category, charge.consumer
         )
         if pool is not None:
-            pools[pool.name].append(charge)
+            found.pools[pool.name].append(charge)
         elif charge.consumer is None:
-            untagged.append(charge)
+            found.untagged.append(charge)
         elif charge.is_credit:
-            credits[charge.consumer].append(charge)
+            found.credits[charge.consumer].append(charge)
         else:
-            direct[charge.consumer].append(charge)
+            found.direct[charge.consumer].append(charge)
+    return found
 
-    # a consumer whose own tag value a shared rule takes is a source of shared cost, never a default target
-    source_patterns = tuple(p for s in rules.shared for p in s.consumers if p)
-    everyone = sorted(set(direct) | set(credits) | set(launch_groups))
-    direct_cost = {c: sum((ch.effective for ch in direct[c]), Fraction(0)) for c in everyone}
-    lines: list[dict] = []
-    sources: list[_Source] = []
 
-    def add(line: dict, source: _Source | None) -> None:
-        lines.append(line)
-        sources.append(source or _Source([]))
-
-    # direct: by workflow type and platform, in proportion to the month's launch cost
-    for consumer in everyone:
-        charges = direct.get(consumer, [])
-        groups = launch_groups.get(consumer, {})
-        eff, billed = (
-            to_cents(sum((c.effective for c in charges), Fraction(0))),
-            to_cents(sum((c.billed for c in charges), Fraction(0))),
-        )
-        via = f"tag {bill.tag_key or rules.tag}" + (" + CUR split cost allocation" if any(c.via_split for c in charges) else "")
-        if not groups:
-            if charges:
-                add(
-                    _line(consumer, "direct", "no launches recorded", rule=via, amount=eff, billed=billed, launches=0),
-                    _Source(charges),
-                )
-            continue
-        weights = {k: g["total_cost"] for k, g in groups.items()}
-        if not any(weights.values()):
-            weights = {k: Fraction(g["launches"]) for k, g in groups.items()}
-        whole = sum(weights.values(), Fraction(0))
-        eff_split, billed_split = split_cents(eff, weights), split_cents(billed, weights)
-        for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or "")):
-            workflow_type, platform = key
-            rule = f"{via}; by launch cost" if charges else "no direct cost on the bill"
-            add(
-                _line(
-                    consumer,
-                    "direct",
-                    f"{workflow_type or '(no workflow type)'} · {platform or '(no platform)'}",
-                    rule=rule,
-                    amount=eff_split[key],
-                    billed=billed_split[key],
-                    workflow_type=workflow_type,
-                    platform=platform,
-                    launches=int(groups[key]["launches"]),
-                ),
-                _Source(charges, weights[key] / whole),
+def _direct_lines(out: _Lines, consumer: str, charges: list[Charge], groups: dict, tag: str) -> None:
+    """A consumer's direct cost: by workflow type and platform, in proportion to the month's launch cost."""
+    eff, billed = _cents(charges)
+    via = f"tag {tag}" + (" + CUR split cost allocation" if any(c.via_split for c in charges) else "")
+    if not groups:
+        if charges:
+            out.add(
+                _line(consumer, "direct", "no launches recorded", rule=via, amount=eff, billed=billed, launches=0),
+                _Source(charges),
             )
-    # credits and refunds tagged to a consumer
-    for consumer in sorted(credits):
-        charges = credits[consumer]
-        add(
+        return
+    weights = {k: g["total_cost"] for k, g in groups.items()}
+    if not any(weights.values()):
+        weights = {k: Fraction(g["launches"]) for k, g in groups.items()}
+    whole = sum(weights.values(), Fraction(0))
+    eff_split, billed_split = split_cents(eff, weights), split_cents(billed, weights)
+    for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or "")):
+        workflow_type, platform = key
+        rule = f"{via}; by launch cost" if charges else "no direct cost on the bill"
+        out.add(
             _line(
                 consumer,
-                "credit",
-                "Credits and refunds",
-                rule=f"tag {bill.tag_key or rules.tag}",
-                amount=to_cents(sum((c.effective for c in charges), Fraction(0))),
-                billed=to_cents(sum((c.billed for c in charges), Fraction(0))),
+                "direct",
+                f"{workflow_type or '(no workflow type)'} · {platform or '(no platform)'}",
+                rule=rule,
+                amount=eff_split[key],
+                billed=billed_split[key],
+                workflow_type=workflow_type,
+                platform=platform,
+                launches=int(groups[key]["launches"]),
+            ),
+            _Source(charges, weights[key] / whole),
+        )
+
+
+def _credit_lines(out: _Lines, credits: dict[str, list[Charge]], tag: str) -> None:
+    """The credits and refunds tagged to each consumer, one line per consumer."""
+    for consumer in sorted(credits):
+        charges = credits[consumer]
+        eff, billed = _cents(charges)
+        out.add(
+            _line(consumer, "credit", "Credits and refunds", rule=f"tag {tag}", amount=eff, billed=billed),
+            _Source(charges),
+        )
+
+
+def _shared_lines(out: _Lines, shared: SharedCost, charges: list[Charge], weights: dict, currency: str) -> None:
+    """One shared cost split among consumers by its rule, or one unallocated line when nobody can take it."""
+    eff, billed = _cents(charges)
+    eff_split, billed_split = split_cents(eff, weights), split_cents(billed, weights)
+    if eff_split is None or billed_split is None:
+        out.add(
+            _line(
+                None,
+                "unallocated",
+                f"{shared.name}: not split",
+                rule=_unsplit_reason(shared),
+                amount=eff,
+                billed=billed,
+                note=shared.matches_text,
             ),
             _Source(charges),
         )
-    # shared costs
-    for shared in rules.shared:
-        charges = pools[shared.name]
-        if not charges:
+        return
+    kind = "credit" if all(c.is_credit for c in charges) else "shared"
+    whole = sum(weights.values(), Fraction(0))
+    for consumer in sorted(weights):
+        if weights[consumer] == 0 and not eff_split[consumer] and not billed_split[consumer]:
             continue
-        eff, billed = (
-            to_cents(sum((c.effective for c in charges), Fraction(0))),
-            to_cents(sum((c.billed for c in charges), Fraction(0))),
+        out.add(
+            _line(
+                consumer,
+                kind,
+                shared.name,
+                rule=shared.rule_text,
+                amount=eff_split[consumer],
+                billed=billed_split[consumer],
+                note=f"share of {as_money(eff)} {currency}: {shared.matches_text}",
+            ),
+            _Source(charges, weights[consumer] / whole),
         )
-        weights = _shared_weights(shared, everyone, source_patterns, direct_cost, launch_groups)
-        eff_split, billed_split = split_cents(eff, weights), split_cents(billed, weights)
-        if eff_split is None or billed_split is None:
-            reason = _unsplit_reason(shared)
-            add(
-                _line(
-                    None,
-                    "unallocated",
-                    f"{shared.name}: not split",
-                    rule=reason,
-                    amount=eff,
-                    billed=billed,
-                    note=shared.matches_text,
-                ),
-                _Source(charges),
-            )
-            continue
-        kind = "credit" if all(c.is_credit for c in charges) else "shared"
-        whole = sum(weights.values(), Fraction(0))
-        for consumer in sorted(weights):
-            if weights[consumer] == 0 and not eff_split[consumer] and not billed_split[consumer]:
-                continue
-            add(
-                _line(
-                    consumer,
-                    kind,
-                    shared.name,
-                    rule=shared.rule_text,
-                    amount=eff_split[consumer],
-                    billed=billed_split[consumer],
-                    note=f"share of {as_money(eff)} {bill.currency}: {shared.matches_text}",
-                ),
-                _Source(charges, weights[consumer] / whole),
-            )
-    # what names nobody stays unallocated, always as its own line
-    add(
+
+
+def _closing_lines(out: _Lines, untagged: list[Charge], bill: Bill) -> tuple[int, int]:
+    """The untagged spend nobody takes, then the rounding line; returns the bill's effective and billed cents."""
+    eff, billed = _cents(untagged)
+    out.add(
         _line(
             None,
             "unallocated",
             UNTAGGED_LINE,
             rule="no consumer tag, and no shared rule takes it",
-            amount=to_cents(sum((c.effective for c in untagged), Fraction(0))),
-            billed=to_cents(sum((c.billed for c in untagged), Fraction(0))),
+            amount=eff,
+            billed=billed,
         ),
         _Source(untagged),
     )
     bill_cents, billed_cents = to_cents(bill.effective), to_cents(bill.billed)
-    residue = bill_cents - sum(to_cents(line["amount"]) for line in lines)
-    billed_residue = billed_cents - sum(to_cents(line["billed_amount"]) for line in lines)
-    add(_line(None, "rounding", ROUNDING, rule=ROUNDING_RULE, amount=residue, billed=billed_residue), None)
+    residue = bill_cents - sum(to_cents(line["amount"]) for line in out.lines)
+    billed_residue = billed_cents - sum(to_cents(line["billed_amount"]) for line in out.lines)
+    out.add(_line(None, "rounding", ROUNDING, rule=ROUNDING_RULE, amount=residue, billed=billed_residue), None)
+    return bill_cents, billed_cents
 
+
+def _statement_notes(bill: Bill, month: date) -> tuple[str, ...]:
+    """What the statement says under its lines: the bill's notes, estimated charges, a missing bill."""
     notes = list(bill.notes)
     if bill.estimated:
         notes.append(
@@ -579,19 +589,44 @@ def allocate(month: date, bill_lines: pd.DataFrame, launches: pd.DataFrame, rule
         )
     if bill.source is None:
         notes.append(f"there is no bill for {month_label(month)} yet: load Cost Explorer, a FOCUS or a CUR export")
+    return tuple(notes)
+
+
+def allocate(month: date, bill_lines: pd.DataFrame, launches: pd.DataFrame, rules: Rules) -> Statement:
+    """The open statement of ``month`` from its bill lines and launches (frames of the named queries)."""
+    month = month.replace(day=1)
+    bill = read_bill(bill_lines, rules, month)
+    launch_groups = _launch_groups(launches, rules)
+    found = _sort_charges(bill, rules)
+
+    # a consumer whose own tag value a shared rule takes is a source of shared cost, never a default target
+    source_patterns = tuple(p for s in rules.shared for p in s.consumers if p)
+    everyone = sorted(set(found.direct) | set(found.credits) | set(launch_groups))
+    direct_cost = {c: sum((ch.effective for ch in found.direct[c]), Fraction(0)) for c in everyone}
+    tag = bill.tag_key or rules.tag
+    out = _Lines()
+    for consumer in everyone:
+        _direct_lines(out, consumer, found.direct.get(consumer, []), launch_groups.get(consumer, {}), tag)
+    _credit_lines(out, found.credits, tag)
+    for shared in rules.shared:
+        charges = found.pools[shared.name]
+        if charges:
+            weights = _shared_weights(shared, everyone, source_patterns, direct_cost, launch_groups)
+            _shared_lines(out, shared, charges, weights, bill.currency)
+    bill_cents, billed_cents = _closing_lines(out, found.untagged, bill)
     statement = Statement(
         month=month,
         currency=bill.currency,
-        lines=lines_frame(lines),
+        lines=lines_frame(out.lines),
         bill_total=as_money(bill_cents),
         billed_total=as_money(billed_cents),
         bill_exact=Decimal(bill.effective.numerator) / Decimal(bill.effective.denominator),
         bill_source=bill.source,
         bill_tag_key=bill.tag_key,
         rules_fingerprint=rules.fingerprint,
-        charges=_charges_frame(lines, sources),
+        charges=_charges_frame(out.lines, out.sources),
         estimated_charges=bill.estimated,
-        notes=tuple(notes),
+        notes=_statement_notes(bill, month),
     )
     return statement.check()
 

@@ -123,7 +123,8 @@ def spend_forecast(scope: frame.Scope, filters) -> None:
         st.caption(f"{currency} per calendar month, {basis}; 80% intervals from how the same forecast did on past months.")
         if table["mean_amount"].isna().all():
             st.info(
-                "Cost Explorer's own forecast is not loaded: run `python -m ingest forecast` (one request per consumer, $0.01 each)."
+                "Cost Explorer's own forecast is not loaded: run `python -m ingest forecast` "
+                "(one request per consumer, $0.01 each)."
             )
         consumer = st.selectbox("Consumer", sorted(table["consumer"].unique()), key="forecast_consumer")
         st.plotly_chart(charts.spend_forecast(spend, table, consumer, currency), key="est_forecast")

@@ -72,7 +72,10 @@ def closable(months: pd.DataFrame, month: date, today: date | None = None) -> st
 def close(month: date, rules: Rules) -> str:
     """Close ``month`` (recorded as a close-month run); what happened, in one line. A refusal raises LedgerError."""
     frozen, run = close_month(load_settings(), month, rules, closed_by="dashboard")
-    return f"{month_label(month)} closed by run {run.writer.run_id}: {frozen.total:,} {frozen.currency} in {len(frozen.lines)} lines."
+    return (
+        f"{month_label(month)} closed by run {run.writer.run_id}: "
+        f"{frozen.total:,} {frozen.currency} in {len(frozen.lines)} lines."
+    )
 
 
 def chosen_lines(lines: pd.DataFrame, consumer: str | None) -> pd.DataFrame:

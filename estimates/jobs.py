@@ -84,7 +84,8 @@ def format_backtest(table: pd.DataFrame) -> str:
     )
     lines = [
         "Backtest: each month predicted from the launches before it (80% intervals; a calibrated method covers ~80%)",
-        f"{'month':<8} {'method':<19} {'launches':>9} {'cost MdAPE':>11} {'cost in 80%':>12} {'hours MdAPE':>12} {'hours in 80%':>13}",
+        f"{'month':<8} {'method':<19} {'launches':>9} {'cost MdAPE':>11} {'cost in 80%':>12} "
+        f"{'hours MdAPE':>12} {'hours in 80%':>13}",
     ]
     for (month, method), row in wide.iterrows():
         lines.append(

@@ -77,83 +77,100 @@ def _number(text: str) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def read_plan(content: bytes | str, workflow_types=(), platforms=PLATFORMS) -> Plan:
-    """Parse and check a plan CSV. ``workflow_types``: the types the history knows (for "did you mean")."""
+class _Unreadable(Exception):
+    """Why a plan file cannot be read at all: the one problem its Plan reports."""
+
+
+def _plan_lines(content: bytes | str) -> tuple[list[str], list[list[str]]]:
+    """The plan's column names (aliases resolved) and its lines of values; raises _Unreadable when it has none."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            return Plan(pd.DataFrame(), ["the file is not UTF-8 text: save the plan as CSV (UTF-8) and upload it again"])
+            raise _Unreadable("the file is not UTF-8 text: save the plan as CSV (UTF-8) and upload it again") from None
     reader = csv.reader(io.StringIO(content))
     try:
         header = next(reader)
     except StopIteration:
-        return Plan(pd.DataFrame(), ["the file is empty: it needs a header line and one line per planned launch"])
+        raise _Unreadable("the file is empty: it needs a header line and one line per planned launch") from None
     except csv.Error as exc:
-        return Plan(pd.DataFrame(), [f"line 1: not CSV ({exc})"])
+        raise _Unreadable(f"line 1: not CSV ({exc})") from None
     names = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
-        return Plan(
-            pd.DataFrame(), [f"the header lacks the column(s) {', '.join(missing)}; a plan needs {', '.join(REQUIRED_COLUMNS)}"]
-        )
-    problems: list[str] = []
-    rows = []
+        raise _Unreadable(f"the header lacks the column(s) {', '.join(missing)}; a plan needs {', '.join(REQUIRED_COLUMNS)}")
     try:
         lines = list(reader)
     except csv.Error as exc:
-        return Plan(pd.DataFrame(), [f"line {reader.line_num}: not CSV ({exc})"])
+        raise _Unreadable(f"line {reader.line_num}: not CSV ({exc})") from None
     if len(lines) > MAX_ROWS:
-        return Plan(pd.DataFrame(), [f"the plan has {len(lines):,} lines; split it into files of at most {MAX_ROWS:,}"])
+        raise _Unreadable(f"the plan has {len(lines):,} lines; split it into files of at most {MAX_ROWS:,}")
+    return names, lines
+
+
+def _plan_row(number: int, raw: dict[str, str], platforms) -> tuple[dict | None, list[str]]:
+    """One line of planned launches as a plan row, or what is wrong with its values."""
+    issues = []
+    for column in REQUIRED_COLUMNS:
+        if not raw[column]:
+            issues.append(f"{column} is empty")
+    size = _number(raw["input_size_gb"]) if raw["input_size_gb"] else None
+    if raw["input_size_gb"] and (size is None or size <= 0):
+        issues.append(f"input_size_gb {raw['input_size_gb']!r} is not a positive number of GB")
+    count = _number(raw["count"]) if raw["count"] else None
+    if raw["count"] and (count is None or count < 1 or count != int(count) or count > MAX_COUNT):
+        issues.append(f"count {raw['count']!r} is not a whole number of launches between 1 and {MAX_COUNT:,}")
+    month = _month(raw["month"]) if raw["month"] else None
+    if raw["month"] and month is None:
+        issues.append(f"month {raw['month']!r} is not a month like 2026-01")
+    platform = raw["compute_platform"]
+    if platform and platform not in platforms:
+        issues.append(f"compute_platform {platform!r} is not one of {', '.join(platforms)}{_suggest(platform, platforms)}")
+    samples = raw.get("sample_count", "")
+    sample_count = _number(samples) if samples else None
+    if samples and (sample_count is None or sample_count < 1 or sample_count != int(sample_count)):
+        issues.append(f"sample_count {samples!r} is not a whole number of samples (leave it empty when unknown)")
+    option = raw.get("purchase_option", "")
+    if option and option not in PURCHASE_OPTIONS:
+        issues.append(
+            f"purchase_option {option!r} is not one of {', '.join(PURCHASE_OPTIONS)}{_suggest(option, PURCHASE_OPTIONS)}"
+        )
+    if issues:
+        return None, issues
+    row = {
+        "line": number,
+        "workflow_type": raw["workflow_type"],
+        "input_size_gb": size,
+        "compute_platform": platform,
+        "count": int(count),
+        "month": month,
+        "consumer": raw["consumer"],
+        "sample_count": sample_count,
+        "instance_family": raw.get("instance_family") or None,
+        "purchase_option": option or None,
+    }
+    return row, []
+
+
+def read_plan(content: bytes | str, workflow_types=(), platforms=PLATFORMS) -> Plan:
+    """Parse and check a plan CSV. ``workflow_types``: the types the history knows (for "did you mean")."""
+    try:
+        names, lines = _plan_lines(content)
+    except _Unreadable as exc:
+        return Plan(pd.DataFrame(), [str(exc)])
+    problems: list[str] = []
+    rows = []
     for number, values in enumerate(lines, start=2):
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(names):
             problems.append(f"line {number}: {len(values)} values for {len(names)} columns")
             continue
-        raw = dict(zip(names, (v.strip() for v in values), strict=True))
-        issues = []
-        for column in REQUIRED_COLUMNS:
-            if not raw[column]:
-                issues.append(f"{column} is empty")
-        size = _number(raw["input_size_gb"]) if raw["input_size_gb"] else None
-        if raw["input_size_gb"] and (size is None or size <= 0):
-            issues.append(f"input_size_gb {raw['input_size_gb']!r} is not a positive number of GB")
-        count = _number(raw["count"]) if raw["count"] else None
-        if raw["count"] and (count is None or count < 1 or count != int(count) or count > MAX_COUNT):
-            issues.append(f"count {raw['count']!r} is not a whole number of launches between 1 and {MAX_COUNT:,}")
-        month = _month(raw["month"]) if raw["month"] else None
-        if raw["month"] and month is None:
-            issues.append(f"month {raw['month']!r} is not a month like 2026-01")
-        platform = raw["compute_platform"]
-        if platform and platform not in platforms:
-            issues.append(f"compute_platform {platform!r} is not one of {', '.join(platforms)}{_suggest(platform, platforms)}")
-        samples = raw.get("sample_count", "")
-        sample_count = _number(samples) if samples else None
-        if samples and (sample_count is None or sample_count < 1 or sample_count != int(sample_count)):
-            issues.append(f"sample_count {samples!r} is not a whole number of samples (leave it empty when unknown)")
-        option = raw.get("purchase_option", "")
-        if option and option not in PURCHASE_OPTIONS:
-            issues.append(
-                f"purchase_option {option!r} is not one of {', '.join(PURCHASE_OPTIONS)}{_suggest(option, PURCHASE_OPTIONS)}"
-            )
+        row, issues = _plan_row(number, dict(zip(names, (v.strip() for v in values), strict=True)), platforms)
         if issues:
             problems.append(f"line {number}: " + "; ".join(issues))
             continue
-        rows.append(
-            {
-                "line": number,
-                "workflow_type": raw["workflow_type"],
-                "input_size_gb": size,
-                "compute_platform": platform,
-                "count": int(count),
-                "month": month,
-                "consumer": raw["consumer"],
-                "sample_count": sample_count,
-                "instance_family": raw.get("instance_family") or None,
-                "purchase_option": option or None,
-            }
-        )
+        rows.append(row)
     if not rows and not problems:
         problems.append("the plan has a header but no launches: add one line per kind of planned launch")
     frame = pd.DataFrame(rows)

@@ -116,7 +116,8 @@ def forecast_table(history: pd.DataFrame, cost_explorer: pd.DataFrame, months: l
 
 
 def size_curve(estimator: Estimator, spec: LaunchSpec, points: int = 60, shown: int = 3_000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the group's past launches the estimate learnt from, up to ``shown``; the estimate across their sizes and the planned one)."""
+    """(the group's past launches the estimate learnt from, up to ``shown``;
+    the estimate across their sizes and the planned one)."""
     key = estimator.choose(normalise_specs([spec]).iloc[0].to_dict())[0]
     past = estimator.completed.iloc[estimator.group_rows(key)] if key is not None else estimator.completed.iloc[:0]
     sizes = [*past["input_size_gb"], spec.input_size_gb]

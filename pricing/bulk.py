@@ -64,6 +64,10 @@ _PER_MONTH = (
     f"({_E10.format('lp.price')} * res.milli_gb + {_E10.format('coalesce(io.price, 0)')} * res.paid_iops * 1000"
     f" + {_E10.format('coalesce(tp.price, 0)')} * res.paid_mibps * 1000)"
 )
+# A storage line's micro-dollars: its price per month over its seconds (a volume's, times its count).
+_STORAGE_MICRO = _half_up(
+    f"{_PER_MONTH} * greatest(res.e - res.s, 0) * CASE WHEN res.kind = 'volume' THEN res.n ELSE 1 END", str(_MONTH_DEN)
+)
 
 
 LAUNCH_COSTS_SQL = f"""
@@ -113,7 +117,8 @@ inst AS (
                 ELSE s + greatest(e - s, {MIN_BILLED_SECONDS}) END AS billed_end
     FROM res
     LEFT JOIN list_prices lp
-        ON lp.region = res.region AND lp.resource_kind = 'instance' AND lp.resource_type = res.resource_type AND lp.charge = 'usage'
+        ON lp.region = res.region AND lp.resource_kind = 'instance' AND lp.resource_type = res.resource_type
+        AND lp.charge = 'usage'
     LEFT JOIN reserved_rates rr ON rr.resource_type = res.resource_type
     LEFT JOIN spot_keys sk
         ON sk.region = res.region AND sk.availability_zone = res.availability_zone AND sk.resource_type = res.resource_type
@@ -137,22 +142,25 @@ storage AS (  -- per month in (1e-10 USD) x milli-units: GB, plus IOPS and MiB/s
     SELECT res.launch_id, res.kind,
            lp.price IS NOT NULL AND (res.paid_iops = 0 OR io.price IS NOT NULL) AND (res.paid_mibps = 0 OR tp.price IS NOT NULL)
                AS priced,
-           {_half_up(f"{_PER_MONTH} * greatest(res.e - res.s, 0) * CASE WHEN res.kind = 'volume' THEN res.n ELSE 1 END", str(_MONTH_DEN))} AS micro
+           {_STORAGE_MICRO} AS micro
     FROM res
     LEFT JOIN list_prices lp
-        ON lp.region = res.region AND lp.resource_kind = res.kind AND lp.resource_type = res.resource_type AND lp.charge = 'storage'
+        ON lp.region = res.region AND lp.resource_kind = res.kind AND lp.resource_type = res.resource_type
+        AND lp.charge = 'storage'
     LEFT JOIN list_prices io
         ON io.region = res.region AND io.resource_kind = 'volume' AND io.resource_type = res.resource_type AND io.charge = 'iops'
         AND res.kind = 'volume'
     LEFT JOIN list_prices tp
-        ON tp.region = res.region AND tp.resource_kind = 'volume' AND tp.resource_type = res.resource_type AND tp.charge = 'throughput'
+        ON tp.region = res.region AND tp.resource_kind = 'volume' AND tp.resource_type = res.resource_type
+        AND tp.charge = 'throughput'
         AND res.kind = 'volume'
     WHERE res.kind IN ('volume', 'filesystem') AND res.s IS NOT NULL AND res.e IS NOT NULL
 ),
 cl AS (
     SELECT res.launch_id, res.cluster, res.s, res.e, {_E10.format("lp.price")} AS units
     FROM res
-    JOIN list_prices lp ON lp.region = res.region AND lp.resource_kind = 'cluster' AND lp.resource_type = 'eks' AND lp.charge = 'usage'
+    JOIN list_prices lp
+        ON lp.region = res.region AND lp.resource_kind = 'cluster' AND lp.resource_type = 'eks' AND lp.charge = 'usage'
     WHERE res.kind = 'cluster' AND res.s IS NOT NULL AND res.e IS NOT NULL
 ),
 cl_events AS (
@@ -225,7 +233,8 @@ SELECT launch_id, launch_month,
        CASE WHEN is_priced THEN CAST(filesystem_cost AS DECIMAL(18,6)) END AS filesystem_cost,
        CASE WHEN is_priced THEN CAST(control_plane_cost AS DECIMAL(18,6)) END AS control_plane_cost,
        CASE WHEN is_priced THEN CAST(instance_cost AS DECIMAL(18,6)) + CAST(volume_cost AS DECIMAL(18,6))
-                                + CAST(filesystem_cost AS DECIMAL(18,6)) + CAST(control_plane_cost AS DECIMAL(18,6)) END AS total_cost,
+                                + CAST(filesystem_cost AS DECIMAL(18,6)) + CAST(control_plane_cost AS DECIMAL(18,6))
+       END AS total_cost,
        $currency AS currency,
        CASE WHEN NOT is_priced THEN 'PENDING' WHEN month_final THEN 'FINAL' ELSE 'ESTIMATED' END AS price_status,
        unpriced_resources,

@@ -8,8 +8,9 @@ Values are then bound on the server, never formatted into the statement: ``bind_
 (``StartQueryExecution``'s ``ExecutionParameters``, via awswrangler's ``paramstyle="qmark"``). Athena
 binds each one to its own ``?`` (AWS's documented guard against SQL injection), so the statement text
 never holds a user's value. Execution parameters are strings holding literals, so each is still
-written as a correctly quoted Trino literal (``'it''s'``, ``DATE '2025-01-31'``, ``42``). A list parameter (the sidebar filters: consumers,
-workflow types, platforms, statuses) becomes ``ARRAY[?, ?, ...]`` with one parameter per element,
+written as a correctly quoted Trino literal (``'it''s'``, ``DATE '2025-01-31'``, ``42``). A list
+parameter (the sidebar filters: consumers, workflow types, platforms, statuses) becomes ``ARRAY[?, ?, ...]``
+with one parameter per element,
 or a typed empty array when nothing is picked, so only scalar literals are ever bound. Athena accepts
 ``?`` only in WHERE clauses; ``tests/queries/test_athena.py`` checks every named query keeps to that.
 
@@ -97,7 +98,8 @@ def trino_literal(value: object) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     raise QueryError(
-        f"a query parameter of type {type(value).__name__} cannot be sent to Athena: pass str, int, float, Decimal, date or datetime"
+        f"a query parameter of type {type(value).__name__} cannot be sent to Athena: "
+        "pass str, int, float, Decimal, date or datetime"
     )
 
 

@@ -207,6 +207,111 @@ def _fail(action: str, exc: Exception) -> WarehouseError:
     )
 
 
+@dataclass
+class _Publishing:
+    """One publish under way: the lake it goes to, the record of what is there, and what it has done so far."""
+
+    athena: AthenaSettings
+    session: boto3.Session
+    root: Path
+    record: dict
+    result: Published = field(default_factory=Published)
+
+    def save(self) -> None:
+        """Write down what the lake holds now, so a publish that dies resumes where it stopped."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.root / RECORD, json.dumps(self.record, indent=1, sort_keys=True))
+
+
+def _start_record(data_dir: os.PathLike | str, athena: AthenaSettings) -> dict:
+    """The record of what the lake holds, started afresh when the lake path or Glue database changed."""
+    record = read_record(data_dir)
+    target = {"lake_path": athena.lake_path, "database": athena.database}
+    if {k: record.get(k) for k in target} != target:
+        record = {**target, "tables": {}}  # a new destination: publish everything
+    record.setdefault("tables", {})
+    return record
+
+
+def _define_table(run: _Publishing, table: str, path: str, done: dict[str, list[str]]) -> None:
+    """(Re)define a table's Glue table when it is new or partitioned another way, so all its partitions go again."""
+    athena, session = run.athena, run.session
+    columns = glue_columns(table)
+    column = partition_column(table)
+    keys = [{"Name": column, "Type": columns[column]}]
+    exists = wr.catalog.does_table_exist(athena.database, table, boto3_session=session)
+    relay = exists and _partition_keys(session, athena.database, table) != keys
+    if relay:  # partitioned another way (an older lake): its objects go, the table is redefined below
+        wr.s3.delete_objects(path, boto3_session=session)
+        run.result.relaid.append(table)
+    if relay or not exists:
+        done.clear()  # the Glue table is new (or gone): upload every partition again
+        # "overwrite" drops a redefined table's partitions and updates it (no glue:DeleteTable needed).
+        wr.catalog.create_parquet_table(
+            mode="overwrite",
+            database=athena.database,
+            table=table,
+            path=path,
+            columns_types={c: t for c, t in columns.items() if c != column},
+            partitions_types={column: columns[column]},
+            description=f"Launch Ledger {table} (published from the local warehouse by the ingest)",
+            columns_comments={**column_comments(table), column: partition_comment(table)},
+            boto3_session=session,
+        )
+
+
+def _upload_partitions(run: _Publishing, table: str, path: str, live: dict, done: dict[str, list[str]]) -> None:
+    """Upload each of a table's partitions whose files changed since the last publish, recording each one."""
+    columns = glue_columns(table)
+    column = partition_column(table)
+    for partition in sorted(live):
+        files = live[partition]
+        if done.get(partition) == files:
+            run.result.unchanged += 1
+            continue
+        wr.s3.to_parquet(
+            _read_partition(run.root, table, files, partition),
+            path=path,
+            dataset=True,
+            mode="overwrite_partitions",
+            database=run.athena.database,
+            table=table,
+            partition_cols=[column],
+            dtype=columns,
+            compression="zstd",
+            boto3_session=run.session,
+        )
+        done[partition] = list(files)
+        run.result.uploaded.setdefault(table, []).append(partition)
+        run.save()
+
+
+def _remove_partitions(run: _Publishing, table: str, path: str, live: dict, done: dict[str, list[str]]) -> None:
+    """Delete from the lake the partitions of a table that the ingest dropped, recording each one."""
+    column = partition_column(table)
+    for partition in sorted(set(done) - set(live)):
+        value = partition_value(table, partition)
+        wr.s3.delete_objects(f"{path}{column}={value}/", boto3_session=run.session)
+        wr.catalog.delete_partitions(
+            table=table, database=run.athena.database, partitions_values=[[value]], boto3_session=run.session
+        )
+        del done[partition]
+        run.result.removed.setdefault(table, []).append(partition)
+        run.save()
+
+
+def _publish_table(run: _Publishing, manifest: dict, table: str) -> None:
+    """Bring one table of the lake up to date with the manifest's live partitions."""
+    if table not in TABLES:
+        raise WarehouseError(f"there is no warehouse table {table!r}; the tables are: {', '.join(TABLES)}")
+    path = f"{run.athena.lake_path}{table}/"
+    live: dict[str, list[str]] = manifest["tables"][table]
+    done: dict[str, list[str]] = run.record["tables"].setdefault(table, {})
+    _define_table(run, table, path, done)
+    _upload_partitions(run, table, path, live, done)
+    _remove_partitions(run, table, path, live, done)
+
+
 def publish(
     settings: Settings,
     data_dir: os.PathLike | str,
@@ -222,77 +327,12 @@ def publish(
     boto3_session = lake_session(athena, session)
     root = warehouse_dir(data_dir)
     manifest = read_manifest(data_dir)
-    record = read_record(data_dir)
-    target = {"lake_path": athena.lake_path, "database": athena.database}
-    if {k: record.get(k) for k in target} != target:
-        record = {**target, "tables": {}}  # a new destination: publish everything
-    record.setdefault("tables", {})
-    result = Published()
-
-    def save() -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        _atomic_write(root / RECORD, json.dumps(record, indent=1, sort_keys=True))
-
+    run = _Publishing(athena, boto3_session, root, _start_record(data_dir, athena))
     try:
         wr.catalog.create_database(athena.database, exist_ok=True, boto3_session=boto3_session)
         for table in tables or TABLES:
-            if table not in TABLES:
-                raise WarehouseError(f"there is no warehouse table {table!r}; the tables are: {', '.join(TABLES)}")
-            path = f"{athena.lake_path}{table}/"
-            columns = glue_columns(table)
-            column = partition_column(table)
-            keys = [{"Name": column, "Type": columns[column]}]
-            live: dict[str, list[str]] = manifest["tables"][table]
-            done: dict[str, list[str]] = record["tables"].setdefault(table, {})
-            exists = wr.catalog.does_table_exist(athena.database, table, boto3_session=boto3_session)
-            relay = exists and _partition_keys(boto3_session, athena.database, table) != keys
-            if relay:  # partitioned another way (an older lake): its objects go, the table is redefined below
-                wr.s3.delete_objects(path, boto3_session=boto3_session)
-                result.relaid.append(table)
-            if relay or not exists:
-                done.clear()  # the Glue table is new (or gone): upload every partition again
-                # "overwrite" drops a redefined table's partitions and updates it (no glue:DeleteTable needed).
-                wr.catalog.create_parquet_table(
-                    mode="overwrite",
-                    database=athena.database,
-                    table=table,
-                    path=path,
-                    columns_types={c: t for c, t in columns.items() if c != column},
-                    partitions_types={column: columns[column]},
-                    description=f"Launch Ledger {table} (published from the local warehouse by the ingest)",
-                    columns_comments={**column_comments(table), column: partition_comment(table)},
-                    boto3_session=boto3_session,
-                )
-            for partition in sorted(live):
-                files = live[partition]
-                if done.get(partition) == files:
-                    result.unchanged += 1
-                    continue
-                wr.s3.to_parquet(
-                    _read_partition(root, table, files, partition),
-                    path=path,
-                    dataset=True,
-                    mode="overwrite_partitions",
-                    database=athena.database,
-                    table=table,
-                    partition_cols=[column],
-                    dtype=columns,
-                    compression="zstd",
-                    boto3_session=boto3_session,
-                )
-                done[partition] = list(files)
-                result.uploaded.setdefault(table, []).append(partition)
-                save()
-            for partition in sorted(set(done) - set(live)):
-                value = partition_value(table, partition)
-                wr.s3.delete_objects(f"{path}{column}={value}/", boto3_session=boto3_session)
-                wr.catalog.delete_partitions(
-                    table=table, database=athena.database, partitions_values=[[value]], boto3_session=boto3_session
-                )
-                del done[partition]
-                result.removed.setdefault(table, []).append(partition)
-                save()
-        save()
+            _publish_table(run, manifest, table)
+        run.save()
     except (ClientError, BotoCoreError, *WRANGLER_ERRORS) as exc:
         raise _fail(f"publishing the warehouse to {athena.lake_path} (Glue database {athena.database})", exc) from exc
-    return result
+    return run.result

@@ -43,8 +43,9 @@ frame.table(runs, key="health_runs")
 
 st.subheader("Launches pending a price")
 st.caption(
-    f"Launches started {scope.period} (UTC) matching the sidebar filters, oldest first (up to 20). A running launch is priced when "
-    "it ends; an ended launch still pending has no price from the workflow manager and none from the pricing engine yet: run "
+    f"Launches started {scope.period} (UTC) matching the sidebar filters, oldest first (up to 20). "
+    "A running launch is priced when it ends; an ended launch still pending has no price from the workflow manager "
+    "and none from the pricing engine yet: run "
     "`python -m ingest prices` and `python -m ingest price-launches` (a resource without a unit price keeps it pending)."
 )
 if pending.empty:

@@ -143,7 +143,8 @@ def format_forecasts(side: pd.DataFrame, metric: str) -> str:
     ]
     for row in side.itertuples(index=False):
         lines.append(
-            f"{str(row.consumer):<24} {row.month:%Y-%m} {_money(row.forecast):>14} {_money(row.low) + '–' + _money(row.high):>19} "
+            f"{str(row.consumer):<24} {row.month:%Y-%m} {_money(row.forecast):>14} "
+            f"{_money(row.low) + '–' + _money(row.high):>19} "
             f"{_money(row.mean_amount):>14} {_money(row.lower_bound) + '–' + _money(row.upper_bound):>19}"
         )
     return "\n".join(lines)

@@ -210,9 +210,11 @@ def load_pages(
         con.execute(
             f"""SELECT count(*) FROM (
             (SELECT {", ".join(content)} FROM incoming_costs
-             EXCEPT ALL SELECT {", ".join(content)} FROM costs_daily WHERE source = $source AND tag_key = $tag AND usage_date IN (SELECT d FROM covered_days))
+             EXCEPT ALL SELECT {", ".join(content)} FROM costs_daily
+                 WHERE source = $source AND tag_key = $tag AND usage_date IN (SELECT d FROM covered_days))
             UNION ALL
-            (SELECT {", ".join(content)} FROM costs_daily WHERE source = $source AND tag_key = $tag AND usage_date IN (SELECT d FROM covered_days)
+            (SELECT {", ".join(content)} FROM costs_daily
+                 WHERE source = $source AND tag_key = $tag AND usage_date IN (SELECT d FROM covered_days)
              EXCEPT ALL SELECT {", ".join(content)} FROM incoming_costs))""",
             {"source": SOURCE, "tag": settings.tag_key},
         ).fetchone()[0]

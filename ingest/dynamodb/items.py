@@ -79,6 +79,7 @@ def item_shape(attrs: ItemAttributes) -> dict:
         "instance_cost",
         "volume_cost",
         "filesystem_cost",
+        "price_source",
     ):
         fields[getattr(attrs, name)] = _SCALAR
     return fields
@@ -153,6 +154,7 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
             ll_num({a["input_size_gb"]}) AS input_size_gb,
             ll_text({a["input_size_gb"]}) AS input_size_text,
             TRY_CAST(ll_num({a["sample_count"]}) AS INTEGER) AS sample_count,
+            lower(trim(ll_text({a["price_source"]}))) AS item_price_source,
             {status_cols},
             {cost_cols},
             coalesce({res}.instances.L, []) AS instances,
@@ -219,14 +221,17 @@ SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts),
         WHEN r.bad_time_text IS NOT NULL
             THEN 'unparseable timestamp "' || r.bad_time_text || '" on a consumed ' || r.bad_time_kind
         WHEN bad_cost_field IS NOT NULL THEN bad_cost_field || ' is not a number: "'
-            || coalesce(list_filter(cost_texts, lambda x: TRY_CAST(trim(x) AS DECIMAL(18,6)) IS NULL AND x IS NOT NULL)[1], '') || '"'
+            || coalesce(list_filter(cost_texts, lambda x: TRY_CAST(trim(x) AS DECIMAL(18,6)) IS NULL AND x IS NOT NULL)[1], '')
+            || '"'
         WHEN input_size_text IS NOT NULL AND (input_size_gb IS NULL OR input_size_gb < 0)
             THEN 'input size is not a non-negative number: "' || input_size_text || '"'
         WHEN coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) IS NULL
             THEN 'no status times: the launch has no PREPARING (or any other) timestamp'
         WHEN complete_ts IS NOT NULL AND failed_ts IS NOT NULL THEN 'both COMPLETE and FAILED times are set'
-        WHEN list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)], lambda x: x IS NOT NULL)
-             <> list_sort(list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)], lambda x: x IS NOT NULL))
+        WHEN list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)],
+                         lambda x: x IS NOT NULL)
+             <> list_sort(list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)],
+                                      lambda x: x IS NOT NULL))
             THEN 'status times out of order (PREPARING <= WAITING <= READY <= RUNNING <= COMPLETE/FAILED expected)'
         WHEN CASE p.status WHEN 'PREPARING' THEN preparing_ts WHEN 'WAITING' THEN waiting_ts WHEN 'READY' THEN ready_ts
                  WHEN 'RUNNING' THEN running_ts WHEN 'COMPLETE' THEN complete_ts ELSE failed_ts END IS NULL
@@ -235,6 +240,8 @@ SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts),
         WHEN total_cost IS NOT NULL
              AND coalesce(instance_cost, 0) + coalesce(volume_cost, 0) + coalesce(filesystem_cost, 0) > total_cost + 0.01
             THEN 'cost parts (instance + volume + filesystem) exceed totalCost ' || CAST(total_cost AS VARCHAR)
+        WHEN item_price_source NOT IN ('item', 'seqera')
+            THEN 'unknown price_source "' || item_price_source || '" (expected item or seqera)'
     END AS reason
 FROM parsed p
 LEFT JOIN (
@@ -243,8 +250,11 @@ LEFT JOIN (
             FILTER (WHERE ended_at < started_at) AS negative_kind,
         first(CASE WHEN started_at IS NULL AND start_text IS NOT NULL THEN start_text
                    WHEN ended_at IS NULL AND end_text IS NOT NULL THEN end_text END)
-            FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL)) AS bad_time_text,
-        first(kind) FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL)) AS bad_time_kind
+            FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL))
+            AS bad_time_text,
+        first(kind)
+            FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL))
+            AS bad_time_kind
     FROM resources GROUP BY rn
 ) r USING (rn)
 """
@@ -287,7 +297,8 @@ SELECT
         AS control_plane_cost,
     v.total_cost,
     $currency AS currency,
-    CASE WHEN v.total_cost IS NULL THEN 'pending' ELSE 'item' END AS price_source,
+    CASE WHEN v.total_cost IS NULL THEN 'pending' WHEN v.item_price_source = 'seqera' THEN 'seqera' ELSE 'item' END
+        AS price_source,
     NULL AS row_hash,
     $run_id AS ingest_run_id,
     i.resource_hash
@@ -331,6 +342,65 @@ def _launch_fingerprint_sql() -> str:
     return f"CAST(hash({', '.join(content)}, resource_hash) AS VARCHAR)"
 
 
+def _validate_batch(con: duckdb.DuckDBPyConnection, attrs: ItemAttributes, run_id: str, base: Path) -> None:
+    """Parse and check the batch's launch items, keep each launch's latest state, and write out the bad records."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT rn, source, Item FROM items', attrs)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql()}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_VALIDATED_SQL}")
+    con.execute(  # the same launch twice in a batch: its last line is its latest state
+        "DELETE FROM validated WHERE rn IN (SELECT rn FROM validated WHERE reason IS NULL QUALIFY row_number() OVER "
+        "(PARTITION BY launch_id ORDER BY coalesce(ended_at, running_ts, ready_ts, waiting_ts, launched_at) DESC, "
+        "rn DESC) > 1)"
+    )
+    con.execute(
+        f"""COPY (
+            SELECT $run_id AS run_id, v.source, v.launch_id AS record_key, v.reason, to_json(i.Item) AS raw_record,
+                   now()::TIMESTAMP AS quarantined_at
+            FROM validated v JOIN items i ON i.rn = v.rn WHERE v.reason IS NOT NULL
+        ) TO '{base}-quarantine.parquet' (FORMAT parquet)""",
+        {"run_id": run_id},
+    )
+
+
+def _stage_launches(writer: WarehouseWriter, result: StageResult, currency: str, tag: str) -> None:
+    """Stage the batch's valid launches and their resources as files in the warehouse layout."""
+    con = writer.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE resource_rows AS SELECT r.*, ll_hours(started_at, ended_at) AS hours "
+        "FROM resources r SEMI JOIN validated v ON v.rn = r.rn AND v.reason IS NULL"
+    )
+    fingerprint = _launch_fingerprint_sql()
+    result.add(
+        result.launch_parts,
+        writer.write_files(
+            "launches",
+            f"SELECT * EXCLUDE (row_hash, resource_hash), {fingerprint} AS row_hash FROM ({_LAUNCH_ROWS_SQL})",
+            {"run_id": writer.run_id, "currency": currency},
+            tag,
+        ),
+    )
+    result.add(
+        result.resource_parts,
+        writer.write_files(
+            "launch_resources",
+            """SELECT r.* EXCLUDE (rn, start_text, end_text),
+                  date_trunc('month', v.launched_at)::DATE AS launch_month, $run_id AS ingest_run_id
+           FROM resource_rows r JOIN validated v USING (rn)""",
+            {"run_id": writer.run_id},
+            tag,
+        ),
+    )
+
+
+def _count_quarantined(con: duckdb.DuckDBPyConnection, result: StageResult) -> None:
+    """Add the batch's quarantined launch items to the counts, by reason."""
+    for reason, count in con.execute(
+        "SELECT reason, count(*) FROM validated WHERE reason IS NOT NULL GROUP BY reason"
+    ).fetchall():
+        result.reasons[reason] = result.reasons.get(reason, 0) + count
+        result.quarantined += count
+
+
 def stage_items(
     writer: WarehouseWriter,
     files: Iterable[Path],
@@ -354,60 +424,17 @@ def stage_items(
     files = [Path(f) for f in files]
     for n, batch in enumerate(_batches(files, batch_bytes)):
         rows = _read_batch(con, batch, attrs, source, stage_dir, n, result)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT rn, source, Item FROM items', attrs)}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql()}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_VALIDATED_SQL}")
-        con.execute(  # the same launch twice in a batch: its last line is its latest state
-            "DELETE FROM validated WHERE rn IN (SELECT rn FROM validated WHERE reason IS NULL QUALIFY row_number() OVER "
-            "(PARTITION BY launch_id ORDER BY coalesce(ended_at, running_ts, ready_ts, waiting_ts, launched_at) DESC, rn DESC) > 1)"
-        )
         base = stage_dir / f"{n:05d}"
-        con.execute(
-            f"""COPY (
-                SELECT $run_id AS run_id, v.source, v.launch_id AS record_key, v.reason, to_json(i.Item) AS raw_record,
-                       now()::TIMESTAMP AS quarantined_at
-                FROM validated v JOIN items i ON i.rn = v.rn WHERE v.reason IS NOT NULL
-            ) TO '{base}-quarantine.parquet' (FORMAT parquet)""",
-            {"run_id": writer.run_id},
-        )
+        _validate_batch(con, attrs, writer.run_id, base)
         if on_file:
             counts = dict(con.execute("SELECT filename, count(*) FROM items GROUP BY filename").fetchall())
             for path in batch:
                 on_file(path, counts.get(str(path), 0))
         _drop_items(con)  # the raw items are done with: free their memory for the writes
         con.execute("DROP TABLE parsed")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE resource_rows AS SELECT r.*, ll_hours(started_at, ended_at) AS hours "
-            "FROM resources r SEMI JOIN validated v ON v.rn = r.rn AND v.reason IS NULL"
-        )
-        tag = f"stage{n:05d}"
-        fingerprint = _launch_fingerprint_sql()
-        result.add(
-            result.launch_parts,
-            writer.write_files(
-                "launches",
-                f"SELECT * EXCLUDE (row_hash, resource_hash), {fingerprint} AS row_hash FROM ({_LAUNCH_ROWS_SQL})",
-                {"run_id": writer.run_id, "currency": currency},
-                tag,
-            ),
-        )
-        result.add(
-            result.resource_parts,
-            writer.write_files(
-                "launch_resources",
-                """SELECT r.* EXCLUDE (rn, start_text, end_text),
-                      date_trunc('month', v.launched_at)::DATE AS launch_month, $run_id AS ingest_run_id
-               FROM resource_rows r JOIN validated v USING (rn)""",
-                {"run_id": writer.run_id},
-                tag,
-            ),
-        )
+        _stage_launches(writer, result, currency, f"stage{n:05d}")
         result.records_read += rows
-        for reason, count in con.execute(
-            "SELECT reason, count(*) FROM validated WHERE reason IS NOT NULL GROUP BY reason"
-        ).fetchall():
-            result.reasons[reason] = result.reasons.get(reason, 0) + count
-            result.quarantined += count
+        _count_quarantined(con, result)
         result.quarantine_files.append(f"{base}-quarantine.parquet")
     for name in ("resources", "validated", "resource_rows"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -551,8 +578,8 @@ def _read_damaged_file(
         con.executemany("INSERT INTO bad_lines VALUES (?, ?, ?)", bad)
         out_file = stage_dir / f"{tag}-badlines-quarantine.parquet"
         con.execute(
-            f"COPY (SELECT '' AS run_id, source, CAST(NULL AS VARCHAR) AS record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
-            f"FROM bad_lines) TO '{out_file}' (FORMAT parquet)"
+            "COPY (SELECT '' AS run_id, source, CAST(NULL AS VARCHAR) AS record_key, reason, raw_record, "
+            f"now()::TIMESTAMP AS quarantined_at FROM bad_lines) TO '{out_file}' (FORMAT parquet)"
         )
         result.quarantine_files.append(str(out_file))
         result.quarantined += len(bad)

@@ -24,8 +24,10 @@ def restate(data_dir, month: date, consumer: str, service: str, by: str) -> None
         w.write_partitions(
             "costs_daily",
             """SELECT * REPLACE (
-                   CASE WHEN consumer = $c AND service = $s THEN effective_cost + CAST($by AS DECIMAL(18,6)) ELSE effective_cost END AS effective_cost,
-                   CASE WHEN consumer = $c AND service = $s THEN billed_cost + CAST($by AS DECIMAL(18,6)) ELSE billed_cost END AS billed_cost)
+                   CASE WHEN consumer = $c AND service = $s THEN effective_cost + CAST($by AS DECIMAL(18,6))
+                        ELSE effective_cost END AS effective_cost,
+                   CASE WHEN consumer = $c AND service = $s THEN billed_cost + CAST($by AS DECIMAL(18,6))
+                        ELSE billed_cost END AS billed_cost)
                FROM costs_daily WHERE usage_month = $m""",
             {"c": consumer, "s": service, "by": by, "m": month},
         )

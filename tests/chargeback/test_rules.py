@@ -18,7 +18,8 @@ def test_the_shipped_rules_parse_and_name_the_three_methods():
 def test_fingerprint_follows_meaning_not_layout():
     a = parse_rules('[consumer]\ntag = "team"\n[[shared]]\nname = "FSx"\nservices = ["Amazon FSx"]\nrule = "EVEN"\n')
     b = parse_rules(
-        '# a comment\n[consumer]\ntag  =  "team"   # the tag\n\n[[shared]]\nrule = "EVEN"\nname = "FSx"\nservices = "Amazon FSx"\n'
+        '# a comment\n[consumer]\ntag  =  "team"   # the tag\n\n'
+        '[[shared]]\nrule = "EVEN"\nname = "FSx"\nservices = "Amazon FSx"\n'
     )
     c = parse_rules('[consumer]\ntag = "team"\n[[shared]]\nname = "FSx"\nservices = ["Amazon FSx"]\nrule = "PROPORTIONAL"\n')
     assert a.fingerprint == b.fingerprint != c.fingerprint

@@ -46,7 +46,8 @@ def test_on_the_small_fixture_it_says_not_enough_history_with_the_counts(open_pa
     assert at.selectbox(key="est_platform").value == "Batch"
     on_batch = (rnaseq["compute_platform"] == "Batch").sum()
     assert [w.value for w in at.warning] == [
-        f"No estimate: not enough history ({on_batch} launches of nextflow-rnaseq on Batch, {len(rnaseq)} on every platform; 30 needed)."
+        f"No estimate: not enough history ({on_batch} launches of nextflow-rnaseq on Batch, "
+        f"{len(rnaseq)} on every platform; 30 needed)."
     ]
     assert "Cost of a successful run (USD, median)" not in shown
 
@@ -136,7 +137,8 @@ def test_a_plan_gets_totals_per_month_and_consumer_and_a_download(open_page, rea
 def test_our_spend_forecast_from_the_bill(open_page, read_table, demo_dir):
     con = connect(demo_dir)
     billed = con.execute(
-        "SELECT usage_month AS month, consumer, sum(unblended_cost) AS spend FROM costs_daily WHERE consumer IS NOT NULL GROUP BY 1, 2"
+        "SELECT usage_month AS month, consumer, sum(unblended_cost) AS spend FROM costs_daily "
+        "WHERE consumer IS NOT NULL GROUP BY 1, 2"
     ).df()
     first, last = con.execute("SELECT min(usage_date), max(usage_date) FROM costs_daily").fetchone()
     con.close()

@@ -255,8 +255,9 @@ def test_a_row_whose_month_is_not_its_partitions_first_day_stops_the_publish_on_
     with WarehouseWriter(fresh_data_dir, run_id="edit") as writer:
         writer.write_partitions(
             "launches",
-            "SELECT * REPLACE (CASE WHEN launch_id = (SELECT min(launch_id) FROM launches WHERE launch_month = DATE '2025-02-01') "
-            "THEN DATE '2025-02-15' ELSE launch_month END AS launch_month) FROM launches WHERE launch_month = DATE '2025-02-01'",
+            "SELECT * REPLACE (CASE WHEN launch_id = (SELECT min(launch_id) FROM launches "
+            "WHERE launch_month = DATE '2025-02-01') THEN DATE '2025-02-15' ELSE launch_month END AS launch_month) "
+            "FROM launches WHERE launch_month = DATE '2025-02-01'",
         )
         writer.commit()
     with pytest.raises(WarehouseError) as caught:

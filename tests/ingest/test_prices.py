@@ -169,7 +169,8 @@ def test_saved_spot_history_responses_load_once_and_bad_ones_fail_clearly(wareho
     assert "Spot price history from 1 saved response(s): 2 new price point(s)" in run.stats.notes
     con = connect(warehouse.data_dir)
     got = con.sql(
-        "SELECT region, availability_zone, price, effective_from FROM prices WHERE region = 'us-west-2' AND purchase_option = 'Spot' ORDER BY 4"
+        "SELECT region, availability_zone, price, effective_from FROM prices "
+        "WHERE region = 'us-west-2' AND purchase_option = 'Spot' ORDER BY 4"
     ).fetchall()
     assert got == [
         ("us-west-2", "us-west-2a", Decimal("0.3012000000"), datetime(2025, 3, 1, 10)),
@@ -219,7 +220,8 @@ def test_demo_ends_with_every_ended_launch_priced(demo_data):
     # every launch has a row; running launches are PENDING with no cost; parts add up exactly everywhere
     assert con.execute("SELECT count(*) FROM launches").fetchall() == con.execute("SELECT count(*) FROM launch_costs").fetchall()
     assert con.execute(
-        "SELECT count(*) FROM launch_costs c JOIN launches l USING (launch_id) WHERE l.ended_at IS NULL AND (c.price_status <> 'PENDING' OR c.total_cost IS NOT NULL)"
+        "SELECT count(*) FROM launch_costs c JOIN launches l USING (launch_id) "
+        "WHERE l.ended_at IS NULL AND (c.price_status <> 'PENDING' OR c.total_cost IS NOT NULL)"
     ).fetchall() == [(0,)]
     assert con.execute(
         "SELECT count(*) FROM launch_costs WHERE instance_cost + volume_cost + filesystem_cost + control_plane_cost <> total_cost"

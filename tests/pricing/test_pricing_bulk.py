@@ -62,8 +62,10 @@ def synthetic():
         t = T0 - timedelta(days=1)
         while t < T0 + timedelta(days=12):
             con.execute(
-                "INSERT INTO prices (service, region, availability_zone, resource_kind, resource_type, purchase_option, charge, unit, price, effective_from, source) "
-                "VALUES ('AmazonEC2', 'us-east-1', ?, 'instance', 'r6i.4xlarge', 'Spot', 'usage', 'Hrs', ?, ?, 'spot-price-history-api')",
+                "INSERT INTO prices (service, region, availability_zone, resource_kind, resource_type, purchase_option, "
+                "charge, unit, price, effective_from, source) "
+                "VALUES ('AmazonEC2', 'us-east-1', ?, 'instance', 'r6i.4xlarge', 'Spot', 'usage', 'Hrs', ?, ?, "
+                "'spot-price-history-api')",
                 [zone, str(D(rng.randint(2800, 3900)) / 10000), t],
             )
             t += timedelta(seconds=rng.randint(600, 4 * 3600))
@@ -80,7 +82,8 @@ def synthetic():
         ("cluster", "eks", "usage", "0.10"),
     ):
         con.execute(
-            "INSERT INTO prices (service, region, resource_kind, resource_type, purchase_option, charge, unit, price, effective_from, source) "
+            "INSERT INTO prices (service, region, resource_kind, resource_type, purchase_option, charge, unit, price, "
+            "effective_from, source) "
             "VALUES ('x', 'us-east-1', ?, ?, 'On-Demand', ?, 'u', ?, '2025-01-01', 'snapshot:test')",
             [kind, rtype, charge, price],
         )
@@ -91,7 +94,8 @@ def synthetic():
         ended = None if i % 37 == 0 else end
         platform = "EKS" if i % 3 == 0 else "Batch"
         con.execute(
-            "INSERT INTO launches (launch_id, region, compute_platform, ended_at, launch_month) VALUES (?, 'us-east-1', ?, ?, '2025-03-01')",
+            "INSERT INTO launches (launch_id, region, compute_platform, ended_at, launch_month) "
+            "VALUES (?, 'us-east-1', ?, ?, '2025-03-01')",
             [lid, platform, ended],
         )
         option = rng.choice(["Spot", "Spot", "On-Demand", "Reserved"])
@@ -154,12 +158,13 @@ def test_volumes_pay_for_provisioned_iops_and_throughput_as_worked_by_hand(synth
     for lid, (vtype, n, gb, iops, mibps, _) in lines.items():
         stop = T0 + timedelta(seconds=1) if lid == "V4" else end
         synthetic.execute(
-            "INSERT INTO launches (launch_id, region, compute_platform, ended_at, launch_month) VALUES (?, 'us-east-1', 'Batch', ?, '2025-03-01')",
+            "INSERT INTO launches (launch_id, region, compute_platform, ended_at, launch_month) "
+            "VALUES (?, 'us-east-1', 'Batch', ?, '2025-03-01')",
             [lid, stop],
         )
         synthetic.execute(
-            "INSERT INTO launch_resources (launch_id, resource_index, kind, resource_type, count, size_gb, iops, throughput_mibps, "
-            "started_at, ended_at, launch_month) VALUES (?, 1, 'volume', ?, ?, ?, ?, ?, ?, ?, '2025-03-01')",
+            "INSERT INTO launch_resources (launch_id, resource_index, kind, resource_type, count, size_gb, iops, "
+            "throughput_mibps, started_at, ended_at, launch_month) VALUES (?, 1, 'volume', ?, ?, ?, ?, ?, ?, ?, '2025-03-01')",
             [lid, vtype, n, gb, iops, mibps, T0, stop],
         )
     got = compare(synthetic)
