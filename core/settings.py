@@ -38,6 +38,7 @@ class ItemAttributes:
     instance_cost: str = "instance_cost"
     volume_cost: str = "volume_cost"
     filesystem_cost: str = "filesystem_cost"
+    price_source: str = "price_source"  # where totalCost comes from: "item" (default) or "seqera" (Seqera Platform's)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,30 @@ class AllocationSettings:
 
 
 @dataclass(frozen=True)
+class BillingSettings:
+    """``[billing]``: how bill rows (CUR, FOCUS) are matched to launches."""
+
+    run_tag: str = "unique_run_id"  # resource label naming the run (CUR: user_unique_run_id); its value is a launch_id
+
+
+SEQERA_SLURM_PLATFORMS = ("ParallelCluster", "OnPremHPC")
+
+
+@dataclass(frozen=True)
+class SeqeraSettings:
+    """``[seqera]``: how a Seqera Platform run becomes a launch (``python -m ingest seqera``)."""
+
+    consumer_field: str = "userName"  # a workflow field (userName, ...), "workspace" (org/workspace) or "label:NAME"
+    slurm_platform: str = "ParallelCluster"  # what a slurm run ran on: ParallelCluster (AWS) or OnPremHPC
+
+    def __post_init__(self) -> None:
+        if self.slurm_platform not in SEQERA_SLURM_PLATFORMS:
+            raise ConfigError(f"seqera.slurm_platform must be ParallelCluster or OnPremHPC, not {self.slurm_platform!r}")
+        if not isinstance(self.consumer_field, str) or not self.consumer_field.strip() or self.consumer_field == "label:":
+            raise ConfigError('seqera.consumer_field must name a field, e.g. "userName", "workspace" or "label:team"')
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     currency: str = "USD"
@@ -142,6 +167,8 @@ class Settings:
     athena: AthenaSettings = field(default_factory=AthenaSettings)
     pricing: PricingSettings = field(default_factory=PricingSettings)
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
+    billing: BillingSettings = field(default_factory=BillingSettings)
+    seqera: SeqeraSettings = field(default_factory=SeqeraSettings)
 
     @property
     def consumer_tag(self) -> str:
@@ -214,6 +241,8 @@ def load_settings(config_path: str | os.PathLike | None = None, data_dir: str | 
         athena=_build(AthenaSettings, raw.pop("athena", {}), "athena"),
         pricing=_build(PricingSettings, raw.pop("pricing", {}), "pricing"),
         allocation=_build(AllocationSettings, raw.pop("allocation", {}), "allocation"),
+        billing=_build(BillingSettings, raw.pop("billing", {}), "billing"),
+        seqera=_build(SeqeraSettings, raw.pop("seqera", {}), "seqera"),
         currency=warehouse.get("currency", "USD"),
     )
     if path and settings.allocation.rules and not Path(settings.allocation.rules).is_absolute():

@@ -1,4 +1,4 @@
-"""Billing exports as cost sources: FOCUS 1.x (CSV or Parquet) and CUR 2.0 (Parquet) → ``costs_daily``.
+"""Billing exports as cost sources: FOCUS 1.x (CSV or Parquet) and CUR (2.0 or legacy; Parquet or CSV) → ``costs_daily``.
 
 ``python -m ingest focus PATH`` and ``python -m ingest cur PATH`` read a file, a folder of files or an
 ``s3://`` prefix (downloaded with awswrangler; with ``--month``, only objects under that month's
@@ -10,44 +10,73 @@ Rows are rolled up from hours to days (UTC) per account, service, tags, resource
 with effective and billed cost both kept (and list cost). Money is read as exact decimals (never
 floats) and each day's sum is rounded half to even to 6 places, the warehouse's DECIMAL(18,6).
 A row whose billing period, charge period or cost is missing or unreadable is quarantined with the
-reason; the rest loads. An import replaces that source's rows of every billing month it holds, so
-importing the same export again changes nothing, and a corrected export replaces the old one.
+reason; the rest loads; an export of which nothing loads is a failed run. An import replaces that
+source's rows of every billing month it holds, so importing the same export again changes nothing, and
+a corrected export replaces the old one.
 
 FOCUS: ``usage_month`` is BillingPeriodStart's month (the invoice), ``usage_date`` ChargePeriodStart's
-day (kept inside the billing period), Tags parsed as a JSON object (AWS writes user tags as
-``user:key``), ProviderName kept. CUR 2.0: effective cost is the amortized cost (net of discounts
-when the export has the ``net`` columns): Savings Plans and Reserved Instance usage at their effective
+day (kept inside the billing period), Tags parsed from a JSON string or a map (AWS writes user tags as
+``user:key``), ProviderName kept. CUR: effective cost is the amortized cost (net of discounts where the
+export has the ``net`` columns filled): Savings Plans and Reserved Instance usage at their effective
 cost, unused commitment and unused RI fees as themselves, upfront fees and SP negation at zero.
 The split cost allocation columns for ECS/Batch and EKS are kept, so a statement can attribute an
 instance's cost to the tasks and pods that ran on it. The legacy columns are filled too:
 unblended = billed, amortized = net amortized = effective.
+
+Real CUR extracts are often trimmed, so only a usage start and a cost column are required: without
+``bill_billing_period_start_date`` the billing month is the usage start's month; absent commitment
+columns mean no commitment applies (a line item that needs one is quarantined, naming the column);
+``resource_tags`` may be a map, a JSON string, a list of ``[key, value]`` pairs or of ``{key, value}``
+structs, or legacy flattened ``resource_tags_*`` columns; legacy CUR CSV names (``lineItem/UnblendedCost``)
+are read as their CUR 2.0 names. The run summary's notes say which of these applied.
+
+The rows carrying the run tag (``[billing] run_tag``) are also summed per run into ``launch_billed_costs``
+and matched to launches (``ingest.billed_runs``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import SourceError
-from core.settings import Settings
+from core.settings import BillingSettings, Settings
+from ingest.billed_runs import held_rows_sql, match_runs, replace_billed_runs
 from warehouse.runs import JobRun, job_run, print_summary
 from warehouse.store import WarehouseWriter, select_list
 
 if TYPE_CHECKING:
     import boto3
 
+DEFAULT_RUN_TAG = BillingSettings().run_tag
+
 FOCUS, CUR = "focus", "cur"
 SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".gz": "csv", ".zst": "csv"}
 FOCUS_REQUIRED = ("BillingPeriodStart", "ChargePeriodStart", "BilledCost", "EffectiveCost", "ServiceName")
-CUR_REQUIRED = (
-    "bill_billing_period_start_date",
-    "line_item_usage_start_date",
-    "line_item_line_item_type",
-    "line_item_unblended_cost",
+CUR_PERIOD, CUR_USAGE_START = "bill_billing_period_start_date", "line_item_usage_start_date"
+CUR_COSTS = ("line_item_unblended_cost", "line_item_net_unblended_cost")  # one of them is needed
+# Columns a CUR extract may leave out, and what their absence means (the run's notes list the absent ones).
+CUR_OPTIONAL = (
+    (
+        (
+            "savings_plan_savings_plan_effective_cost",
+            "savings_plan_total_commitment_to_date",
+            "savings_plan_used_commitment",
+            "reservation_effective_cost",
+            "reservation_unused_amortized_upfront_fee_for_billing_period",
+            "reservation_unused_recurring_fee",
+            "reservation_reservation_a_r_n",
+        ),
+        "taken as no Savings Plan or Reserved Instance: effective cost = billed cost",
+    ),
+    (("line_item_line_item_type",), "every row taken as Usage"),
+    (("line_item_currency_code",), "costs taken as USD"),
+    (("pricing_public_on_demand_cost",), "no list cost"),
 )
-CREDIT_TYPES = ("Credit", "Refund")
 
 
 @dataclass
@@ -122,30 +151,66 @@ def _columns(con, scan: str, location: str) -> dict[str, str]:
         raise SourceError(f"cannot read {location}: {str(exc).strip().splitlines()[0]}") from None
 
 
+MONEY = "DECIMAL(38,18)"  # exact decimals while summing: a float's shortest form keeps all its digits
+
+
 def _money(expr: str) -> str:
     # via text: a float column becomes its shortest decimal form, a decimal column stays exact
-    return f"TRY_CAST(CAST({expr} AS VARCHAR) AS DECIMAL(38,12))"
+    return f"TRY_CAST(CAST({expr} AS VARCHAR) AS {MONEY})"
 
 
 def _time(expr: str) -> str:
     return f"CAST(TRY_CAST(CAST({expr} AS VARCHAR) AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 
-def _text_json(column: str, dtype: str) -> str:
-    if dtype.startswith(("MAP", "STRUCT")):
-        return f"CAST(to_json({column}) AS VARCHAR)"
-    return f"CAST({column} AS VARCHAR)"
-
-
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _tag_paths(tag: str) -> dict[str, str]:
-    def path(key: str) -> str:
-        return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
-    return {"tag_path": path(tag), "tag_path_colon": path(f"user:{tag}"), "tag_path_underscore": path(f"user_{tag}")}
+
+def _tags_text(column: str, dtype: str) -> str:
+    """A tags column as JSON text, whatever its type (map, struct, list of pairs, JSON string)."""
+    if dtype in ("VARCHAR", "JSON"):
+        return f"CAST({_q(column)} AS VARCHAR)"
+    return f"CAST(to_json({_q(column)}) AS VARCHAR)"
+
+
+def _flat_tags_text(columns: list[str], prefix: str) -> str:
+    """One tag a column (legacy CUR ``resource_tags_user_team``, ``resourceTags/user:team``) as a JSON object."""
+    parts = []
+    for name in columns:
+        key = _literal(json.dumps(name[len(prefix) :]))
+        value = f"NULLIF(CAST({_q(name)} AS VARCHAR), '')"
+        parts.append(f"CASE WHEN {value} IS NOT NULL THEN {key} || ':' || to_json({value}) END")
+    return f"NULLIF('{{' || concat_ws(',', {', '.join(parts)}) || '}}', '{{}}')"
+
+
+# JSON text of tags as a JSON object: an object as it is; a list of [key, value] pairs or of {key, value}
+# objects (how some tools write CUR resource_tags) as the object they mean; anything else as no tags.
+TAGS_OBJECT = """CASE
+        WHEN tags IS NULL OR NOT json_valid(tags) THEN NULL
+        WHEN json_type(tags) = 'OBJECT' THEN tags
+        WHEN json_type(tags) = 'ARRAY' THEN NULLIF('{' || array_to_string(list_transform(list_filter(
+            list_transform(json_extract(tags, '$[*]'), lambda e: CASE json_type(e)
+                WHEN 'ARRAY' THEN struct_pack(k := json_extract_string(e, '$[0]'), v := json_extract_string(e, '$[1]'))
+                WHEN 'OBJECT' THEN struct_pack(
+                    k := COALESCE(json_extract_string(e, '$.key'), json_extract_string(e, '$.Key')),
+                    v := COALESCE(json_extract_string(e, '$.value'), json_extract_string(e, '$.Value')))
+            END),
+            lambda p: p.k IS NOT NULL), lambda p: to_json(p.k) || ':' || COALESCE(to_json(p.v), 'null')), ',') || '}', '{}')
+    END"""
+
+
+def _tag_lookup(tags: str, tag: str) -> str:
+    """The value of ``tag`` in a JSON object of tags, as written plain, ``user:tag`` (AWS FOCUS) or ``user_tag`` (CUR)."""
+
+    def path(key: str) -> str:
+        return _literal('$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
+
+    return "COALESCE(" + ", ".join(f"json_extract_string({tags}, {path(k)})" for k in (tag, f"user:{tag}", f"user_{tag}")) + ")"
 
 
 def _period_filter(column: str, dtype: str, months: list[date]) -> str:
@@ -168,6 +233,76 @@ def _period_filter(column: str, dtype: str, months: list[date]) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
+@dataclass
+class Layout:
+    """How to read one export: the scan, its columns (CUR 2.0 names), the column --month filters, notes."""
+
+    scan: str
+    columns: dict[str, str]
+    period_column: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _snake(word: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z])", "_", word).lower()
+
+
+def _cur2_name(name: str) -> str:
+    """A legacy CUR column's CUR 2.0 name: ``lineItem/UnblendedCost`` -> ``line_item_unblended_cost``.
+
+    Resource tag columns keep their key (``resourceTags/user:team`` -> ``resource_tags_user:team``).
+    """
+    if "/" not in name:
+        return name
+    group, rest = name.split("/", 1)
+    return f"resource_tags_{rest}" if group == "resourceTags" else f"{_snake(group)}_{_snake(rest)}"
+
+
+def _layout(con, found: ExportFiles, source: str, location: str) -> Layout:
+    scan = _scan_sql(found)
+    columns = _columns(con, scan, location)
+    found_list = ", ".join(list(columns)[:6])
+    if source == FOCUS:
+        missing = [c for c in FOCUS_REQUIRED if c not in columns]
+        if missing:
+            raise SourceError(f"{location} is not a FOCUS 1.x export: column {missing[0]} is missing (found {found_list}, ...)")
+        return Layout(scan, columns, "BillingPeriodStart")
+    notes = []
+    if any("/" in c for c in columns):  # a legacy CUR CSV: bill/..., lineItem/..., resourceTags/...
+        renamed: dict[str, str] = {}
+        for name in columns:
+            renamed.setdefault(_cur2_name(name), name)
+        scan = "(SELECT " + ", ".join(f"{_q(old)} AS {_q(new)}" for new, old in renamed.items()) + f" FROM {scan})"
+        columns = {new: columns[old] for new, old in renamed.items()}
+        notes.append("legacy CUR column names (lineItem/UnblendedCost, ...) read as their CUR 2.0 names")
+    if CUR_USAGE_START not in columns:
+        raise SourceError(
+            f"{location} is not a CUR 2.0 export: column {CUR_USAGE_START} is missing (found {found_list}, ...); "
+            "export the CUR 2.0 table with its line_item columns"
+        )
+    if not any(c in columns for c in CUR_COSTS):
+        raise SourceError(
+            f"{location} has no cost column: a CUR 2.0 export needs {CUR_COSTS[0]} (or {CUR_COSTS[1]}); "
+            "add it to the export's columns and export again"
+        )
+    period = CUR_PERIOD if CUR_PERIOD in columns else CUR_USAGE_START
+    if period != CUR_PERIOD:
+        notes.append(f"{CUR_PERIOD} is absent: each row's billing month is the month (UTC) of {CUR_USAGE_START}")
+    absent = [f"{', '.join(names)} ({meaning})" for names, meaning in _absent(columns)]
+    if absent:
+        notes.append("columns absent from the export: " + "; ".join(absent))
+    return Layout(scan, columns, period, notes)
+
+
+def _absent(columns: dict[str, str]) -> list[tuple[list[str], str]]:
+    out = []
+    for names, meaning in CUR_OPTIONAL:
+        gone = [n for n in names if n not in columns]
+        if gone:
+            out.append((gone, meaning))
+    return out
+
+
 def _focus_select(columns: dict[str, str]) -> str:
     def col(name: str, kind: str = "text") -> str:
         if name not in columns:
@@ -176,16 +311,18 @@ def _focus_select(columns: dict[str, str]) -> str:
             return _money(_q(name))
         return f"CAST({_q(name)} AS VARCHAR)"
 
-    tags = _text_json(_q("Tags"), columns["Tags"]) if "Tags" in columns else "NULL"
+    tags = _tags_text("Tags", columns["Tags"]) if "Tags" in columns else "CAST(NULL AS VARCHAR)"
+    raw_effective = f"CAST({_q('EffectiveCost')} AS VARCHAR)"
     return f"""
         {_time(_q("BillingPeriodStart"))} AS period_start,
         {_time(_q("ChargePeriodStart"))} AS charge_start,
         {col("EffectiveCost", "money")} AS effective_cost,
         {col("BilledCost", "money")} AS billed_cost,
         {col("ListCost", "money")} AS list_cost,
-        CAST({_q("EffectiveCost")} AS VARCHAR) AS raw_effective,
+        CASE WHEN {raw_effective} IS NOT NULL THEN 'the effective cost ' || {raw_effective} || ' is not a number'
+             ELSE 'the effective cost is missing' END AS effective_problem,
         CAST({_q("BilledCost")} AS VARCHAR) AS raw_billed,
-        TRY_CAST(CAST({_q("ConsumedQuantity") if "ConsumedQuantity" in columns else "NULL"} AS VARCHAR) AS DOUBLE) AS usage_quantity,
+        TRY_CAST({col("ConsumedQuantity")} AS DOUBLE) AS usage_quantity,
         {col("SubAccountId")} AS account_id,
         {col("ServiceName")} AS service,
         {col("ResourceId")} AS resource_id,
@@ -194,34 +331,83 @@ def _focus_select(columns: dict[str, str]) -> str:
         CASE WHEN {col("ProviderName")} = 'AWS' THEN NULL ELSE {col("ProviderName")} END AS provider,
         {tags} AS tags,
         CAST(NULL AS VARCHAR) AS split_parent_resource_id,
-        CAST(NULL AS DECIMAL(38,12)) AS split_cost,
-        CAST(NULL AS DECIMAL(38,12)) AS split_unused_cost"""
+        CAST(NULL AS {MONEY}) AS split_cost,
+        CAST(NULL AS {MONEY}) AS split_unused_cost"""
 
 
 def _cur_select(columns: dict[str, str]) -> str:
-    def has(name: str) -> bool:
-        return name in columns
+    def has(name: str | None) -> bool:
+        return name is not None and name in columns
+
+    def text(name: str) -> str:
+        return f"CAST({_q(name)} AS VARCHAR)" if has(name) else "NULL"
+
+    def raw(name: str, net: str | None = None) -> str:
+        # the net column where it has a value (an export with discounts), else the gross one
+        present = [text(n) for n in (net, name) if has(n)]
+        return f"COALESCE({', '.join(present)})" if present else "NULL"
 
     def money(name: str, net: str | None = None) -> str:
-        chosen = net if net and has(net) else name
-        return _money(_q(chosen)) if has(chosen) else "CAST(NULL AS DECIMAL(38,12))"
+        value = raw(name, net)
+        return f"CAST(NULL AS {MONEY})" if value == "NULL" else f"TRY_CAST({value} AS {MONEY})"
 
-    kind = f"CAST({_q('line_item_line_item_type')} AS VARCHAR)"
+    kind = text("line_item_line_item_type") if has("line_item_line_item_type") else "'Usage'"
     unblended = money("line_item_unblended_cost", "line_item_net_unblended_cost")
-    reservation_arn = (
-        f"COALESCE(CAST({_q('reservation_reservation_a_r_n')} AS VARCHAR), '')" if has("reservation_reservation_a_r_n") else "''"
-    )
-    # AWS's amortized cost: commitments at their effective rate, upfront fees spread, unused commitment as itself
+    reservation_arn = f"COALESCE({text('reservation_reservation_a_r_n')}, '')"
+    # AWS's amortized cost: commitments at their effective rate, upfront fees spread, unused commitment as itself.
+    # A line item type whose columns the export lacks cannot be priced so: it is quarantined, saying which column.
+    cases, problems = [], []
+    for line_type, needed, expression in (
+        (
+            "SavingsPlanCoveredUsage",
+            [("savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")],
+            money("savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost"),
+        ),
+        (
+            "SavingsPlanRecurringFee",
+            [("savings_plan_total_commitment_to_date", None), ("savings_plan_used_commitment", None)],
+            f"{money('savings_plan_total_commitment_to_date')} - {money('savings_plan_used_commitment')}",
+        ),
+        (
+            "DiscountedUsage",
+            [("reservation_effective_cost", "reservation_net_effective_cost")],
+            money("reservation_effective_cost", "reservation_net_effective_cost"),
+        ),
+        (
+            "RIFee",
+            [("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")],
+            f"""COALESCE({
+                money(
+                    "reservation_unused_amortized_upfront_fee_for_billing_period",
+                    "reservation_net_unused_amortized_upfront_fee_for_billing_period",
+                )
+            }, 0)
+                + COALESCE({money("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")}, 0)""",
+        ),
+    ):
+        lacking = [gross for gross, net in needed if not (has(gross) or has(net))]
+        names = " or ".join(gross for gross, _ in needed)
+        if lacking:
+            cases.append(f"WHEN {_literal(line_type)} THEN CAST(NULL AS {MONEY})")
+            problems.append(
+                f"WHEN {_literal(line_type)} THEN "
+                + _literal(f"a {line_type} line item needs {lacking[0]}, which this export lacks: add the column to the export")
+            )
+        else:
+            cases.append(f"WHEN {_literal(line_type)} THEN {expression}")
+            problems.append(
+                f"WHEN {_literal(line_type)} THEN "
+                + _literal(
+                    f"the effective cost could not be computed: {names} is empty or not a number on this {line_type} line item"
+                )
+            )
     effective = f"""CASE {kind}
-            WHEN 'SavingsPlanCoveredUsage' THEN {money("savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")}
-            WHEN 'SavingsPlanRecurringFee' THEN {money("savings_plan_total_commitment_to_date")} - {money("savings_plan_used_commitment")}
+            {" ".join(cases)}
             WHEN 'SavingsPlanNegation' THEN 0
             WHEN 'SavingsPlanUpfrontFee' THEN 0
-            WHEN 'DiscountedUsage' THEN {money("reservation_effective_cost", "reservation_net_effective_cost")}
-            WHEN 'RIFee' THEN COALESCE({money("reservation_unused_amortized_upfront_fee_for_billing_period", "reservation_net_unused_amortized_upfront_fee_for_billing_period")}, 0)
-                + COALESCE({money("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")}, 0)
             ELSE CASE WHEN {kind} = 'Fee' AND {reservation_arn} <> '' THEN 0 ELSE {unblended} END
         END"""
+    problem = f"CASE {kind} {' '.join(problems)} ELSE 'the effective cost could not be computed' END"
     category = f"""CASE
             WHEN {kind} IN ('Credit', 'Refund') THEN 'Credit'
             WHEN {kind} = 'Tax' THEN 'Tax'
@@ -236,22 +422,23 @@ def _cur_select(columns: dict[str, str]) -> str:
         if has(name):
             service_parts.append(f"CAST({_q(name)} AS VARCHAR)")
     service = f"COALESCE({', '.join(service_parts)})" if service_parts else "NULL"
-    account = next(
-        (f"CAST({_q(n)} AS VARCHAR)" for n in ("line_item_usage_account_id", "bill_payer_account_id") if has(n)), "NULL"
-    )
-    tags = _text_json(_q("resource_tags"), columns["resource_tags"]) if has("resource_tags") else "NULL"
-
-    def text(name: str) -> str:
-        return f"CAST({_q(name)} AS VARCHAR)" if has(name) else "NULL"
-
+    account = next((text(n) for n in ("line_item_usage_account_id", "bill_payer_account_id") if has(n)), "NULL")
+    flat_tags = [c for c in columns if c.startswith("resource_tags_")]
+    if has("resource_tags"):
+        tags = _tags_text("resource_tags", columns["resource_tags"])
+    elif flat_tags:
+        tags = _flat_tags_text(flat_tags, "resource_tags_")
+    else:
+        tags = "CAST(NULL AS VARCHAR)"
+    period = _time(_q(CUR_PERIOD)) if has(CUR_PERIOD) else f"CAST(date_trunc('month', {_time(_q(CUR_USAGE_START))}) AS TIMESTAMP)"
     return f"""
-        {_time(_q("bill_billing_period_start_date"))} AS period_start,
-        {_time(_q("line_item_usage_start_date"))} AS charge_start,
+        {period} AS period_start,
+        {_time(_q(CUR_USAGE_START))} AS charge_start,
         {effective} AS effective_cost,
         {unblended} AS billed_cost,
         {money("pricing_public_on_demand_cost")} AS list_cost,
-        CAST({_q("line_item_unblended_cost")} AS VARCHAR) AS raw_effective,
-        CAST({_q("line_item_unblended_cost")} AS VARCHAR) AS raw_billed,
+        {problem} AS effective_problem,
+        {raw("line_item_unblended_cost", "line_item_net_unblended_cost")} AS raw_billed,
         TRY_CAST({text("line_item_usage_amount")} AS DOUBLE) AS usage_quantity,
         {account} AS account_id,
         {service} AS service,
@@ -273,63 +460,63 @@ class ExportLoad:
     unchanged: int
     months: list[str]
     reasons: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+    runs: int = 0  # launch_billed_costs rows (run tag value x month) this export holds
+    runs_matched: int = 0  # of those, the ones whose run tag names a launch held
 
 
 def load_export(
-    writer: WarehouseWriter, found: ExportFiles, source: str, location: str, tag: str, months: list[date]
+    writer: WarehouseWriter,
+    found: ExportFiles,
+    source: str,
+    location: str,
+    tag: str,
+    months: list[date],
+    run_tag: str = DEFAULT_RUN_TAG,
 ) -> ExportLoad:
-    """Quarantine the unreadable rows, roll the rest up to days, replace the source's rows of those months."""
+    """Quarantine the unreadable rows, roll the rest up to days, replace the source's rows of those months.
+
+    The rows carrying ``run_tag`` are summed per tag value and month into ``launch_billed_costs`` (that
+    source's rows of those months replaced too), then ``match_runs`` ties them to the launches held.
+    """
     con = writer.con
     con.execute("SET TimeZone = 'UTC'")
-    scan = _scan_sql(found)
-    columns = _columns(con, scan, location)
-    required = FOCUS_REQUIRED if source == FOCUS else CUR_REQUIRED
-    missing = [c for c in required if c not in columns]
-    if missing:
-        what = "a FOCUS 1.x export" if source == FOCUS else "a CUR 2.0 export"
-        raise SourceError(f"{location} is not {what}: column {missing[0]} is missing (found {', '.join(list(columns)[:6])}, ...)")
-    period_column = "BillingPeriodStart" if source == FOCUS else "bill_billing_period_start_date"
-    where = _period_filter(period_column, columns[period_column], months)
+    layout = _layout(con, found, source, location)
+    columns = layout.columns
+    where = _period_filter(layout.period_column, columns[layout.period_column], months)
     normalised = _focus_select(columns) if source == FOCUS else _cur_select(columns)
-    record_key = (
-        _q("ResourceId")
-        if source == FOCUS and "ResourceId" in columns
-        else (_q("line_item_resource_id") if "line_item_resource_id" in columns else "NULL")
-    )
+    key_column = "ResourceId" if source == FOCUS else "line_item_resource_id"
+    record_key = _q(key_column) if key_column in columns else "NULL"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW export_rows AS
         SELECT *,
             CASE
-                WHEN period_start IS NULL THEN 'the billing period start is missing or not a timestamp'
                 WHEN charge_start IS NULL THEN 'the charge period start is missing or not a timestamp'
-                WHEN effective_cost IS NULL AND TRY_CAST(raw_effective AS DECIMAL(38,12)) IS NOT NULL
-                    THEN 'the effective cost could not be computed: a discount or commitment column it needs is empty or not a number'
-                WHEN effective_cost IS NULL AND raw_effective IS NOT NULL THEN 'the effective cost ' || raw_effective || ' is not a number'
-                WHEN effective_cost IS NULL THEN 'the effective cost is missing'
+                WHEN period_start IS NULL THEN 'the billing period start is missing or not a timestamp'
                 WHEN billed_cost IS NULL AND raw_billed IS NOT NULL THEN 'the billed cost ' || raw_billed || ' is not a number'
                 WHEN billed_cost IS NULL THEN 'the billed cost is missing'
+                WHEN effective_cost IS NULL THEN effective_problem
             END AS reason,
             CAST(date_trunc('month', period_start) AS DATE) AS usage_month
         FROM (SELECT {normalised}, CAST({record_key} AS VARCHAR) AS record_key, CAST(to_json(src) AS VARCHAR) AS raw_record
-              FROM {scan} AS src WHERE {where})"""
+              FROM {layout.scan} AS src WHERE {where})"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE export_quarantine AS
         SELECT record_key, reason, raw_record FROM export_rows WHERE reason IS NOT NULL"""
     )
-    tag_paths = _tag_paths(tag)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW valid_rows AS
+        SELECT *, {_tag_lookup("tags_json", tag)} AS consumer, NULLIF({_tag_lookup("tags_json", run_tag)}, '') AS run_tag
+        FROM (SELECT *, {TAGS_OBJECT} AS tags_json,
+                LEAST(GREATEST(CAST(charge_start AS DATE), usage_month),
+                      CAST(usage_month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)) AS usage_date
+              FROM export_rows WHERE reason IS NULL)"""
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE incoming_export AS
-        WITH valid AS (
-            SELECT *,
-                CASE WHEN tags IS NOT NULL AND json_valid(tags) THEN tags END AS tags_json,
-                LEAST(GREATEST(CAST(charge_start AS DATE), usage_month), CAST(usage_month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)) AS usage_date
-            FROM export_rows WHERE reason IS NULL
-        )
         SELECT
-            usage_date, usage_month, account_id, service, $tag AS tag_key,
-            COALESCE(json_extract_string(tags_json, $tag_path), json_extract_string(tags_json, $tag_path_colon),
-                     json_extract_string(tags_json, $tag_path_underscore)) AS consumer,
+            usage_date, usage_month, account_id, service, $tag AS tag_key, consumer,
             CAST(round_even(sum(billed_cost), 6) AS DECIMAL(18,6)) AS unblended_cost,
             CAST(round_even(sum(effective_cost), 6) AS DECIMAL(18,6)) AS amortized_cost,
             CAST(round_even(sum(effective_cost), 6) AS DECIMAL(18,6)) AS net_amortized_cost,
@@ -341,10 +528,22 @@ def load_export(
             CAST(round_even(sum(split_cost), 6) AS DECIMAL(18,6)) AS split_cost,
             CAST(round_even(sum(split_unused_cost), 6) AS DECIMAL(18,6)) AS split_unused_cost,
             provider, count(*) AS export_rows
-        FROM valid
-        GROUP BY usage_date, usage_month, account_id, service, tags_json, resource_id, charge_category, currency,
+        FROM valid_rows
+        GROUP BY usage_date, usage_month, account_id, service, consumer, tags_json, resource_id, charge_category, currency,
                  split_parent_resource_id, provider""",
-        {"tag": tag, "source": source, "run_id": writer.run_id, **tag_paths},
+        {"tag": tag, "source": source, "run_id": writer.run_id},
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE incoming_runs AS
+        SELECT CAST(NULL AS VARCHAR) AS launch_id, run_tag, usage_month,
+            CAST(round_even(sum(split_cost), 6) AS DECIMAL(18,6)) AS split_cost,
+            CAST(round_even(sum(split_unused_cost), 6) AS DECIMAL(18,6)) AS split_unused_cost,
+            CAST(round_even(sum(billed_cost), 6) AS DECIMAL(18,6)) AS billed_cost,
+            CAST(round_even(sum(effective_cost), 6) AS DECIMAL(18,6)) AS effective_cost,
+            count(*) AS rows, currency, $source AS source, $run_id AS ingest_run_id
+        FROM valid_rows WHERE run_tag IS NOT NULL
+        GROUP BY run_tag, usage_month, currency""",
+        {"source": source, "run_id": writer.run_id},
     )
     reasons = dict(con.execute("SELECT reason, count(*) FROM export_quarantine GROUP BY reason").fetchall())
     quarantined = sum(reasons.values())
@@ -352,14 +551,21 @@ def load_export(
     if quarantined:
         writer.write_partitions(
             "quarantine",
-            "SELECT $run_id AS run_id, $location AS source, record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at FROM export_quarantine",
+            "SELECT $run_id AS run_id, $location AS source, record_key, reason, raw_record, now()::TIMESTAMP AS quarantined_at "
+            "FROM export_quarantine",
             {"run_id": writer.run_id, "location": location},
         )
     loaded_months = [
         m.strftime("%Y-%m") for (m,) in con.execute("SELECT DISTINCT usage_month FROM incoming_export ORDER BY 1").fetchall()
     ]
     if not loaded_months:
-        return ExportLoad(rows, quarantined, 0, 0, [], reasons)
+        return ExportLoad(rows, quarantined, 0, 0, [], reasons, layout.notes)
+    replace_billed_runs(writer, source, loaded_months, "incoming_runs")
+    match_runs(writer)
+    runs, matched = con.execute(
+        f"""SELECT count(*), count(l.launch_id) FROM incoming_runs r
+            LEFT JOIN (SELECT DISTINCT launch_id FROM ({held_rows_sql(writer, "launches")})) l ON l.launch_id = r.run_tag"""
+    ).fetchall()[0]
     content = [c for c, _ in _schema() if c != "ingest_run_id"]
     listing = ", ".join(content)
     existing = (
@@ -373,8 +579,9 @@ def load_export(
         {"source": source, "months": loaded_months},
     ).fetchall()[0][0]
     daily = con.execute("SELECT count(*) FROM incoming_export").fetchall()[0][0]
+    load = ExportLoad(rows, quarantined, 0, daily, loaded_months, reasons, layout.notes, runs, matched)
     if not different:
-        return ExportLoad(rows, quarantined, 0, daily, loaded_months, reasons)
+        return load
     written = writer.write_partitions(
         "costs_daily",
         f"""SELECT * FROM costs_daily
@@ -383,7 +590,8 @@ def load_export(
         {"months": loaded_months, "source": source},
     )
     writer.drop_partitions("costs_daily", [m for m in loaded_months if m not in written])
-    return ExportLoad(rows, quarantined, daily, 0, loaded_months, reasons)
+    load.loaded, load.unchanged = daily, 0
+    return load
 
 
 def _schema() -> list[tuple[str, str]]:
@@ -401,13 +609,19 @@ def ingest_export(
     session: boto3.Session | None = None,
     endpoint_url: str | None = None,
 ) -> JobRun:
-    """Load a FOCUS or CUR 2.0 export (file, folder or s3:// prefix) into costs_daily, as one recorded run."""
+    """Load a FOCUS or CUR 2.0 export (file, folder or s3:// prefix) into costs_daily, as one recorded run.
+
+    A non-empty export of which no row loads (every row quarantined) is a failed run: the quarantine is
+    kept, the summary printed, and a ``SourceError`` raised (the command exits 1).
+    """
     months = sorted({m.replace(day=1) for m in months or []})
     tag = tag or settings.consumer_tag
+    run_tag = settings.billing.run_tag
+    failure = None
     with job_run(settings.data_dir, source, location, settings=settings) as run:
         found = find_files(location, run.writer.tmp, months, session, endpoint_url)
         run.stats.api_requests += found.requests
-        loaded = load_export(run.writer, found, source, location, tag, months)
+        loaded = load_export(run.writer, found, source, location, tag, months, run_tag)
         s = run.stats
         s.records_read += loaded.rows
         s.records_quarantined += loaded.quarantined
@@ -419,10 +633,24 @@ def ingest_export(
             f"{' (asked for ' + ', '.join(m.strftime('%Y-%m') for m in months) + ')' if months else ''}; "
             f"{loaded.loaded or loaded.unchanged:,} daily rows; consumer tag {tag!r}"
         )
+        s.notes.extend(loaded.notes)
+        if loaded.months:
+            s.notes.append(
+                f"run tag {run_tag!r} ([billing] run_tag): {loaded.runs:,} run x month row(s) in launch_billed_costs, "
+                f"{loaded.runs_matched:,} matched to a launch"
+            )
         if months and len(loaded.months) < len(months):
             absent = sorted({m.strftime("%Y-%m") for m in months} - set(loaded.months))
             s.notes.append(f"no rows for {', '.join(absent)} in {location}: nothing replaced for those months")
         if loaded.loaded:
             s.notes.append(f"replaced the {source} rows of {', '.join(loaded.months)}; rows from other sources are untouched")
+        if loaded.rows and not (loaded.loaded or loaded.unchanged):
+            failure = (
+                f"nothing loaded from {location}: all {loaded.rows:,} rows were quarantined; "
+                "the reasons are in the summary above and in the quarantine table"
+            )
+            s.outcome, s.message = "failed", failure
     print_summary(run)
+    if failure:
+        raise SourceError(failure)
     return run

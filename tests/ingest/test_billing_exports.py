@@ -121,9 +121,11 @@ def test_cur_is_amortized_rolled_up_to_days_and_split_by_pod(cur_file, tmp_path,
     assert "quarantined          1" in out and "the charge period start is missing or not a timestamp" in out
     con = connect(data)
     september = con.execute(
-        "SELECT sum(effective_cost), sum(billed_cost), sum(list_cost), count(*) FROM costs_daily WHERE usage_month = DATE '2026-09-01'"
+        "SELECT sum(effective_cost), sum(billed_cost), sum(list_cost), count(*) FROM costs_daily "
+        "WHERE usage_month = DATE '2026-09-01'"
     ).fetchall()[0]
-    # effective: 2.0 usage + 2.1 SP rate + 0 negation + 1.0 unused commitment + 0.7 RI rate + 0.75 unused RI - 1.5 credit + 6.0 node
+    # effective: 2.0 usage + 2.1 SP rate + 0 negation + 1.0 unused commitment + 0.7 RI rate + 0.75 unused RI
+    # - 1.5 credit + 6.0 node
     assert september == (Decimal("11.050000"), Decimal("21.500000"), Decimal("2.400000"), 8)  # per day, resource, tags, category
     rows = dict(con.execute("SELECT resource_id, consumer FROM costs_daily WHERE resource_id IN ('i-1', 'pod-a')").fetchall())
     assert rows == {"i-1": "a", "pod-a": "a"}
