@@ -232,11 +232,81 @@ def _close_month(args, settings: Settings):
     return close_month(settings, args.month, load_rules(args.rules) if args.rules else rules_for(settings))
 
 
+def _statements_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("month", type=month_argument, metavar="YYYY-MM", help="the month, e.g. 2026-10 (closed: its frozen snapshot)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the files into (created)")
+    p.add_argument("--format", default="pdf,xlsx,csv", help="pdf, xlsx and/or csv, comma-separated (default all three)")
+    p.add_argument("--rules", help="allocation rules TOML (default: [allocation] rules in the config, or allocation-rules.toml)")
+
+
+def _statements(args, settings: Settings):
+    from chargeback.rules import load_rules, rules_for
+    from chargeback.statements import parse_formats, write_statements
+    from warehouse.store import connect
+
+    rules = load_rules(args.rules) if args.rules else rules_for(settings)
+    written = write_statements(connect(settings.data_dir), args.month, rules, args.out, parse_formats(args.format))
+    print(written.text())
+    return written
+
+
+# --- Seqera Platform --------------------------------------------------------------------------------
+
+
+def _seqera_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="tw runs dump archive (.tar.gz, .tar.xz), its folder, API run JSON, or a folder"
+    )
+
+
+def _seqera(args, settings: Settings):
+    from ingest.seqera import ingest_seqera
+
+    return ingest_seqera(settings, args.paths)
+
+
+# --- Nextflow traces -------------------------------------------------------------------------------
+
+
+def _nextflow_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="trace file (nextflow run -with-trace), or a folder of them")
+    run = p.add_argument_group("the run", "what the trace lacks; beats the trace's sidecar TOML (see README)")
+    run.add_argument("--consumer", help="who ran it: team, project or cost centre (required)")
+    run.add_argument("--workflow-type", help="e.g. nf-core/rnaseq (required)")
+    run.add_argument("--platform", help="EC2, Batch, ParallelCluster, EKS or OnPremHPC (required)")
+    run.add_argument("--run-id", help="the launch id (default: derived from the file's path and its first submit)")
+    run.add_argument("--region", help="AWS region it ran in (needed with --instance-type)")
+    run.add_argument("--instance-type", help="what every task ran on (m5.2xlarge): one priced instance line per task attempt")
+    run.add_argument("--purchase-option", help="Spot, On-Demand or Reserved (default: priced On-Demand)")
+    run.add_argument("--availability-zone", help="where it ran (us-east-1a), for Spot prices")
+    run.add_argument("--input-path", help="where the input data set lives (s3://...)")
+    run.add_argument("--input-size-gb", type=float, help="size of the input data set in GB")
+    run.add_argument("--sample-count", type=int, help="samples in the input")
+    run.add_argument("--timezone", help="of the machine that ran Nextflow: human trace dates are its local time (default UTC)")
+
+
+def _nextflow(args, settings: Settings):
+    from ingest.nextflow.jobs import ingest_nextflow
+    from ingest.nextflow.options import KEYS, RunOptions
+
+    return ingest_nextflow(settings, args.paths, RunOptions(**{k: getattr(args, k) for k in KEYS}))
+
+
 def _no_arguments(p: argparse.ArgumentParser) -> None:
     return None
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command(
+        "nextflow",
+        "load Nextflow trace files (one launch per run)",
+        "Load Nextflow trace files (nextflow run -with-trace; any trace.fields, human or trace.raw numbers): one launch "
+        "per run, its tasks in launch_tasks. What a trace lacks (consumer, workflow type, platform, instance type, ...) "
+        "comes from these options or a TOML file beside the trace.",
+        _nextflow_arguments,
+        _nextflow,
+        options=("common",),
+    ),
     Command(
         "dynamodb",
         "scan the launches table",
@@ -323,6 +393,16 @@ COMMANDS: tuple[Command, ...] = (
         _billing_export,
     ),
     Command(
+        "seqera",
+        "load Seqera Platform runs (tw runs dump, API JSON)",
+        "Load Seqera Platform runs: tw runs dump archives (.tar.gz, .tar.xz), their unpacked folders or the Platform "
+        "API's run JSON (workflow, tasks, progress). One launch per run, priced by Seqera (price_source seqera), and "
+        "one launch_tasks row per task, failed and retried ones included.",
+        _seqera_arguments,
+        _seqera,
+        options=("common",),
+    ),
+    Command(
         "close-month",
         "freeze a month's chargeback statement",
         "Freeze the month's chargeback statement in closed_statements (append-only). A closed statement never "
@@ -330,6 +410,16 @@ COMMANDS: tuple[Command, ...] = (
         "close in order, once each, after they have ended.",
         _close_month_arguments,
         _close_month,
+        options=("common",),
+    ),
+    Command(
+        "statements",
+        "write every consumer's statement of a month (PDF, XLSX, CSV)",
+        "Write the month's statement as files: one per consumer and format with only its lines, one for the lines "
+        "charged to nobody, and the summary; together they add up to the statement total, to the cent. A closed month "
+        "comes from its frozen snapshot; an open month is computed now and every file says so.",
+        _statements_arguments,
+        _statements,
         options=("common",),
     ),
 )

@@ -151,20 +151,47 @@ def _as_json(raw: str) -> str:
         return orjson.dumps(raw).decode()
 
 
+_TASK_BATCH_ROWS = 50_000  # task rows held as dicts at once: the table is built batch by batch, so a big run streams
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+
+
 def _tasks_table(tasks: Iterable[dict]) -> pa.Table:
-    columns = [c for c in TASK_COLUMNS if c not in _LOADER_COLUMNS]
-    rows = list(tasks)
     types = dict(schema_columns()["launch_tasks"])
-    arrays = {}
-    for column in columns:
-        values = [row.get(column) for row in rows]
-        if types[column] == "TIMESTAMP":
-            arrays[column] = pa.array([_naive_utc(v) for v in values], pa.timestamp("us"))
-        elif types[column].startswith("DECIMAL"):  # exact: Decimal in, DECIMAL out, never through float
-            arrays[column] = pa.array([None if v is None else str(v) for v in values], pa.string())
-        else:
-            arrays[column] = pa.array(values)
-    return pa.table(arrays) if rows else pa.table({c: pa.array([], pa.string()) for c in columns})
+    schema = pa.schema(  # DECIMAL columns travel as text: exact, Decimal in, DECIMAL out, never through float
+        [
+            (c, pa.string() if types[c].startswith("DECIMAL") else _ARROW_TYPES[types[c]])
+            for c in TASK_COLUMNS
+            if c not in _LOADER_COLUMNS
+        ]
+    )
+    batches, chunk = [], []
+    for row in tasks:
+        chunk.append(row)
+        if len(chunk) == _TASK_BATCH_ROWS:
+            batches.append(_tasks_batch(chunk, schema, types))
+            chunk = []
+    if chunk:
+        batches.append(_tasks_batch(chunk, schema, types))
+    return pa.Table.from_batches(batches, schema)
+
+
+def _tasks_batch(rows: list[dict], schema: pa.Schema, types: dict[str, str]) -> pa.RecordBatch:
+    arrays = []
+    for f in schema:
+        values = [row.get(f.name) for row in rows]
+        if types[f.name] == "TIMESTAMP":
+            values = [_naive_utc(v) for v in values]
+        elif types[f.name].startswith("DECIMAL"):
+            values = [None if v is None else str(v) for v in values]
+        arrays.append(pa.array(values, f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _naive_utc(value):
