@@ -22,7 +22,7 @@ import pyarrow as pa
 from core.settings import ItemAttributes
 from ingest.dynamodb.items import merge_launches, stage_items, stage_quarantine
 from warehouse.runs import JobRun
-from warehouse.store import schema_columns
+from warehouse.store import schema_columns, select_list
 
 TASK_COLUMNS = tuple(c for c, _ in schema_columns()["launch_tasks"])
 # Filled by load_runs, not by the importer.
@@ -111,7 +111,7 @@ def load_runs(
     stage_quarantine(writer, staged)
     merged = merge_launches(writer, staged)
     loaded = Loaded(staged.records_read, merged.loaded, merged.unchanged, staged.quarantined + len(rejected))
-    if merged.loaded:
+    if merged.loaded or merged.unchanged:  # merge_launches left its incoming and changed launches to compare with
         loaded.tasks_written = _merge_tasks(writer, tasks)
     reasons = dict(staged.reasons)
     for r in rejected:
@@ -200,33 +200,57 @@ def _naive_utc(value):
     return value
 
 
+def _task_digest_sql(alias: str) -> str:
+    """A fingerprint of one run's task rows (every column but the loader's), to see when a run's tasks changed."""
+    cells = ", ".join(f"coalesce(CAST({alias}.{c} AS VARCHAR), '\x00')" for c in TASK_COLUMNS if c not in _LOADER_COLUMNS)
+    return f"md5(string_agg(concat_ws('\x1f', {cells}), '\x1e' ORDER BY {alias}.task_id, {alias}.attempt, {alias}.name))"
+
+
 def _merge_tasks(writer, tasks: Iterable[dict]) -> int:
-    """Replace the tasks of every run this load wrote (``merge_launches``'s ``changed``); returns the rows written."""
+    """Replace the tasks of every run whose launch or tasks changed in this load; returns the rows written.
+
+    A run is replaced when ``merge_launches`` wrote it (``changed``) or when it is unchanged as a launch
+    but its task rows differ from those held (a trace whose per-task figures were corrected).
+    """
     con = writer.con
-    con.register("incoming_task_rows", _tasks_table(tasks))
+    incoming_task_rows = _tasks_table(tasks)  # read by DuckDB's replacement scan, by its name
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE incoming_tasks AS
-           SELECT t.*, CAST(c.month || '-01' AS DATE) AS launch_month, $run_id AS ingest_run_id
-           FROM incoming_task_rows t JOIN changed c USING (launch_id)""",
+        f"""CREATE OR REPLACE TEMP TABLE incoming_tasks AS
+            SELECT {select_list("launch_tasks", "t")} FROM (
+                SELECT r.*, CAST(i.month || '-01' AS DATE) AS launch_month, $run_id AS ingest_run_id
+                FROM incoming_task_rows r JOIN incoming i USING (launch_id)) t""",
         {"run_id": writer.run_id},
     )
-    con.unregister("incoming_task_rows")
+    del incoming_task_rows
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE replaced_runs AS
+            SELECT launch_id, month FROM changed
+            UNION
+            SELECT i.launch_id, i.month FROM incoming i
+            LEFT JOIN (SELECT launch_id, {_task_digest_sql("n")} AS digest FROM incoming_tasks n GROUP BY 1) new USING (launch_id)
+            LEFT JOIN (SELECT launch_id, {_task_digest_sql("o")} AS digest FROM launch_tasks o
+                       WHERE launch_id IN (SELECT launch_id FROM incoming) GROUP BY 1) old USING (launch_id)
+            WHERE new.digest IS DISTINCT FROM old.digest"""
+    )
     months = [
         m
         for (m,) in con.execute(
-            """SELECT month FROM changed UNION
-               SELECT strftime(launch_month, '%Y-%m') FROM launch_tasks WHERE launch_id IN (SELECT launch_id FROM changed)
+            """SELECT month FROM replaced_runs UNION
+               SELECT strftime(launch_month, '%Y-%m') FROM launch_tasks WHERE launch_id IN (SELECT launch_id FROM replaced_runs)
                ORDER BY 1"""
         ).fetchall()
     ]
-    written = writer.write_partitions(
-        "launch_tasks",
-        """SELECT * FROM launch_tasks WHERE strftime(launch_month, '%Y-%m') IN (SELECT unnest($months))
-             AND launch_id NOT IN (SELECT launch_id FROM changed)
-           UNION ALL BY NAME SELECT * FROM incoming_tasks""",
-        {"months": months},
-    )
-    writer.drop_partitions("launch_tasks", [m for m in months if m not in written])
-    count = con.execute("SELECT count(*) FROM incoming_tasks").fetchone()[0]
+    count = 0
+    if months:
+        written = writer.write_partitions(
+            "launch_tasks",
+            """SELECT * FROM launch_tasks WHERE strftime(launch_month, '%Y-%m') IN (SELECT unnest($months))
+                 AND launch_id NOT IN (SELECT launch_id FROM replaced_runs)
+               UNION ALL BY NAME SELECT * FROM incoming_tasks SEMI JOIN replaced_runs USING (launch_id)""",
+            {"months": months},
+        )
+        writer.drop_partitions("launch_tasks", [m for m in months if m not in written])
+        count = con.execute("SELECT count(*) FROM incoming_tasks SEMI JOIN replaced_runs USING (launch_id)").fetchone()[0]
     con.execute("DROP TABLE incoming_tasks")
+    con.execute("DROP TABLE replaced_runs")
     return count

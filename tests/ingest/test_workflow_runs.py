@@ -86,3 +86,12 @@ def test_python_values_become_dynamodb_attribute_values():
         "M": {"a": {"N": "1"}, "b": {"L": [{"N": "1.50"}, {"S": "x"}]}, "d": {"BOOL": True}}
     }
     assert attribute_value(T0) == {"S": "2025-03-04T10:00:00.000Z"}
+
+
+def test_a_run_whose_tasks_alone_changed_has_them_replaced(tmp_path):
+    load(tmp_path, [run_launch("run-a")], [task("run-a", "1", cost="0.10")])
+    corrected = load(tmp_path, [run_launch("run-a")], [task("run-a", "1", cost="0.25")])
+    assert (corrected.runs_loaded, corrected.runs_unchanged, corrected.tasks_written) == (0, 1, 1)
+    con = connect(tmp_path)
+    assert con.execute("SELECT seqera_cost FROM launch_tasks").fetchall() == [(Decimal("0.250000"),)]
+    assert load(tmp_path, [run_launch("run-a")], [task("run-a", "1", cost="0.25")]).tasks_written == 0
