@@ -335,29 +335,39 @@ def _focus_select(columns: dict[str, str]) -> str:
         CAST(NULL AS {MONEY}) AS split_unused_cost"""
 
 
-def _cur_select(columns: dict[str, str]) -> str:
-    def has(name: str | None) -> bool:
-        return name is not None and name in columns
+class _CurColumns:
+    """SQL expressions over the columns a CUR export has: absent columns are NULL, net ones preferred where set."""
 
-    def text(name: str) -> str:
-        return f"CAST({_q(name)} AS VARCHAR)" if has(name) else "NULL"
+    def __init__(self, columns: dict[str, str]):
+        self.columns = columns
 
-    def raw(name: str, net: str | None = None) -> str:
+    def has(self, name: str | None) -> bool:
+        return name is not None and name in self.columns
+
+    def text(self, name: str) -> str:
+        return f"CAST({_q(name)} AS VARCHAR)" if self.has(name) else "NULL"
+
+    def raw(self, name: str, net: str | None = None) -> str:
         # the net column where it has a value (an export with discounts), else the gross one
-        present = [text(n) for n in (net, name) if has(n)]
+        present = [self.text(n) for n in (net, name) if self.has(n)]
         return f"COALESCE({', '.join(present)})" if present else "NULL"
 
-    def money(name: str, net: str | None = None) -> str:
-        value = raw(name, net)
+    def money(self, name: str, net: str | None = None) -> str:
+        value = self.raw(name, net)
         return f"CAST(NULL AS {MONEY})" if value == "NULL" else f"TRY_CAST({value} AS {MONEY})"
 
-    kind = text("line_item_line_item_type") if has("line_item_line_item_type") else "'Usage'"
-    unblended = money("line_item_unblended_cost", "line_item_net_unblended_cost")
-    reservation_arn = f"COALESCE({text('reservation_reservation_a_r_n')}, '')"
-    # AWS's amortized cost: commitments at their effective rate, upfront fees spread, unused commitment as itself.
-    # A line item type whose columns the export lacks cannot be priced so: it is quarantined, saying which column.
-    cases, problems = [], []
-    for line_type, needed, expression in (
+
+def _commitment_rates(c: _CurColumns) -> tuple:
+    """(line item type, the columns it needs as (gross, net), its effective cost) for commitment line items."""
+    money = c.money
+    unused_fees = f"""COALESCE({
+        money(
+            "reservation_unused_amortized_upfront_fee_for_billing_period",
+            "reservation_net_unused_amortized_upfront_fee_for_billing_period",
+        )
+    }, 0)
+        + COALESCE({money("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")}, 0)"""
+    return (
         (
             "SavingsPlanCoveredUsage",
             [("savings_plan_savings_plan_effective_cost", "savings_plan_net_savings_plan_effective_cost")],
@@ -373,18 +383,18 @@ def _cur_select(columns: dict[str, str]) -> str:
             [("reservation_effective_cost", "reservation_net_effective_cost")],
             money("reservation_effective_cost", "reservation_net_effective_cost"),
         ),
-        (
-            "RIFee",
-            [("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")],
-            f"""COALESCE({
-                money(
-                    "reservation_unused_amortized_upfront_fee_for_billing_period",
-                    "reservation_net_unused_amortized_upfront_fee_for_billing_period",
-                )
-            }, 0)
-                + COALESCE({money("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")}, 0)""",
-        ),
-    ):
+        ("RIFee", [("reservation_unused_recurring_fee", "reservation_net_unused_recurring_fee")], unused_fees),
+    )
+
+
+def _cur_effective(c: _CurColumns, kind: str, unblended: str) -> tuple[str, str]:
+    """(effective cost, why it could not be computed): AWS's amortized cost, commitments at their effective rate,
+    upfront fees spread, unused commitment as itself. A line item type whose columns the export lacks cannot be
+    priced so: it is quarantined, saying which column."""
+    has = c.has
+    reservation_arn = f"COALESCE({c.text('reservation_reservation_a_r_n')}, '')"
+    cases, problems = [], []
+    for line_type, needed, expression in _commitment_rates(c):
         lacking = [gross for gross, net in needed if not (has(gross) or has(net))]
         names = " or ".join(gross for gross, _ in needed)
         if lacking:
@@ -407,33 +417,54 @@ def _cur_select(columns: dict[str, str]) -> str:
             WHEN 'SavingsPlanUpfrontFee' THEN 0
             ELSE CASE WHEN {kind} = 'Fee' AND {reservation_arn} <> '' THEN 0 ELSE {unblended} END
         END"""
-    problem = f"CASE {kind} {' '.join(problems)} ELSE 'the effective cost could not be computed' END"
-    category = f"""CASE
+    return effective, f"CASE {kind} {' '.join(problems)} ELSE 'the effective cost could not be computed' END"
+
+
+def _cur_category(kind: str) -> str:
+    """FOCUS's charge category of a CUR line item type."""
+    return f"""CASE
             WHEN {kind} IN ('Credit', 'Refund') THEN 'Credit'
             WHEN {kind} = 'Tax' THEN 'Tax'
             WHEN {kind} IN ('Fee', 'RIFee', 'SavingsPlanUpfrontFee', 'SavingsPlanRecurringFee') THEN 'Purchase'
             WHEN {kind} LIKE '%Discount' THEN 'Adjustment'  -- Discount, BundledDiscount, EdpDiscount, ... (not DiscountedUsage)
             ELSE 'Usage'
         END"""
+
+
+def _cur_service_and_tags(c: _CurColumns) -> tuple[str, str]:
+    """The service name (product name, service code or product code) and the resource tags as JSON text."""
+    columns = c.columns
     service_parts = []
-    if has("product") and columns["product"].startswith("MAP"):
+    if c.has("product") and columns["product"].startswith("MAP"):
         service_parts.append(f"element_at({_q('product')}, 'product_name')[1]")
     for name in ("product_product_name", "product_servicecode", "line_item_product_code"):
-        if has(name):
+        if c.has(name):
             service_parts.append(f"CAST({_q(name)} AS VARCHAR)")
     service = f"COALESCE({', '.join(service_parts)})" if service_parts else "NULL"
-    account = next((text(n) for n in ("line_item_usage_account_id", "bill_payer_account_id") if has(n)), "NULL")
-    flat_tags = [c for c in columns if c.startswith("resource_tags_")]
-    if has("resource_tags"):
+    flat_tags = [name for name in columns if name.startswith("resource_tags_")]
+    if c.has("resource_tags"):
         tags = _tags_text("resource_tags", columns["resource_tags"])
     elif flat_tags:
         tags = _flat_tags_text(flat_tags, "resource_tags_")
     else:
         tags = "CAST(NULL AS VARCHAR)"
-    period = _time(_q(CUR_PERIOD)) if has(CUR_PERIOD) else f"CAST(date_trunc('month', {_time(_q(CUR_USAGE_START))}) AS TIMESTAMP)"
+    return service, tags
+
+
+def _cur_select(columns: dict[str, str]) -> str:
+    """The CUR export's columns as the importer's normalised row (period, charge start, costs, tags, ...)."""
+    c = _CurColumns(columns)
+    text, money, raw = c.text, c.money, c.raw
+    kind = text("line_item_line_item_type") if c.has("line_item_line_item_type") else "'Usage'"
+    unblended = money("line_item_unblended_cost", "line_item_net_unblended_cost")
+    effective, problem = _cur_effective(c, kind, unblended)
+    service, tags = _cur_service_and_tags(c)
+    account = next((text(n) for n in ("line_item_usage_account_id", "bill_payer_account_id") if c.has(n)), "NULL")
+    usage_start = _time(_q(CUR_USAGE_START))
+    period = _time(_q(CUR_PERIOD)) if c.has(CUR_PERIOD) else f"CAST(date_trunc('month', {usage_start}) AS TIMESTAMP)"
     return f"""
         {period} AS period_start,
-        {_time(_q(CUR_USAGE_START))} AS charge_start,
+        {usage_start} AS charge_start,
         {effective} AS effective_cost,
         {unblended} AS billed_cost,
         {money("pricing_public_on_demand_cost")} AS list_cost,
@@ -443,7 +474,7 @@ def _cur_select(columns: dict[str, str]) -> str:
         {account} AS account_id,
         {service} AS service,
         NULLIF({text("line_item_resource_id")}, '') AS resource_id,
-        {category} AS charge_category,
+        {_cur_category(kind)} AS charge_category,
         COALESCE({text("line_item_currency_code")}, 'USD') AS currency,
         CAST(NULL AS VARCHAR) AS provider,
         {tags} AS tags,
@@ -484,6 +515,31 @@ def load_export(
     layout = _layout(con, found, source, location)
     columns = layout.columns
     where = _period_filter(layout.period_column, columns[layout.period_column], months)
+    _stage_export(writer, layout, source, where, tag, run_tag)
+    reasons, quarantined = _quarantine_export(writer, location)
+    rows = int(con.execute("SELECT COALESCE(sum(export_rows), 0) FROM incoming_export").fetchall()[0][0]) + quarantined
+    loaded_months = [
+        m.strftime("%Y-%m") for (m,) in con.execute("SELECT DISTINCT usage_month FROM incoming_export ORDER BY 1").fetchall()
+    ]
+    if not loaded_months:
+        return ExportLoad(rows, quarantined, 0, 0, [], reasons, layout.notes)
+    replace_billed_runs(writer, source, loaded_months, "incoming_runs")
+    match_runs(writer)
+    runs, matched = con.execute(
+        f"""SELECT count(*), count(l.launch_id) FROM incoming_runs r
+            LEFT JOIN (SELECT DISTINCT launch_id FROM ({held_rows_sql(writer, "launches")})) l ON l.launch_id = r.run_tag"""
+    ).fetchall()[0]
+    daily = con.execute("SELECT count(*) FROM incoming_export").fetchall()[0][0]
+    load = ExportLoad(rows, quarantined, 0, daily, loaded_months, reasons, layout.notes, runs, matched)
+    if _replace_costs_daily(writer, source, loaded_months):
+        load.loaded, load.unchanged = daily, 0
+    return load
+
+
+def _stage_export(writer: WarehouseWriter, layout: Layout, source: str, where: str, tag: str, run_tag: str) -> None:
+    """The export's rows checked (``export_rows``), the bad ones apart, the rest rolled up to days and runs."""
+    con = writer.con
+    columns = layout.columns
     normalised = _focus_select(columns) if source == FOCUS else _cur_select(columns)
     key_column = "ResourceId" if source == FOCUS else "line_item_resource_id"
     record_key = _q(key_column) if key_column in columns else "NULL"
@@ -545,9 +601,13 @@ def load_export(
         GROUP BY run_tag, usage_month, currency""",
         {"source": source, "run_id": writer.run_id},
     )
+
+
+def _quarantine_export(writer: WarehouseWriter, location: str) -> tuple[dict[str, int], int]:
+    """Record the rows that could not be read, with their reasons; returns (reasons with counts, rows quarantined)."""
+    con = writer.con
     reasons = dict(con.execute("SELECT reason, count(*) FROM export_quarantine GROUP BY reason").fetchall())
     quarantined = sum(reasons.values())
-    rows = int(con.execute("SELECT COALESCE(sum(export_rows), 0) FROM incoming_export").fetchall()[0][0]) + quarantined
     if quarantined:
         writer.write_partitions(
             "quarantine",
@@ -555,17 +615,12 @@ def load_export(
             "FROM export_quarantine",
             {"run_id": writer.run_id, "location": location},
         )
-    loaded_months = [
-        m.strftime("%Y-%m") for (m,) in con.execute("SELECT DISTINCT usage_month FROM incoming_export ORDER BY 1").fetchall()
-    ]
-    if not loaded_months:
-        return ExportLoad(rows, quarantined, 0, 0, [], reasons, layout.notes)
-    replace_billed_runs(writer, source, loaded_months, "incoming_runs")
-    match_runs(writer)
-    runs, matched = con.execute(
-        f"""SELECT count(*), count(l.launch_id) FROM incoming_runs r
-            LEFT JOIN (SELECT DISTINCT launch_id FROM ({held_rows_sql(writer, "launches")})) l ON l.launch_id = r.run_tag"""
-    ).fetchall()[0]
+    return reasons, quarantined
+
+
+def _replace_costs_daily(writer: WarehouseWriter, source: str, loaded_months: list[str]) -> bool:
+    """Replace the source's rows of those months with the export's, unless they are the same; True when written."""
+    con = writer.con
     content = [c for c, _ in _schema() if c != "ingest_run_id"]
     listing = ", ".join(content)
     existing = (
@@ -578,10 +633,8 @@ def load_export(
             ({existing} EXCEPT ALL SELECT {listing} FROM incoming_export))""",
         {"source": source, "months": loaded_months},
     ).fetchall()[0][0]
-    daily = con.execute("SELECT count(*) FROM incoming_export").fetchall()[0][0]
-    load = ExportLoad(rows, quarantined, 0, daily, loaded_months, reasons, layout.notes, runs, matched)
     if not different:
-        return load
+        return False
     written = writer.write_partitions(
         "costs_daily",
         f"""SELECT * FROM costs_daily
@@ -590,8 +643,7 @@ def load_export(
         {"months": loaded_months, "source": source},
     )
     writer.drop_partitions("costs_daily", [m for m in loaded_months if m not in written])
-    load.loaded, load.unchanged = daily, 0
-    return load
+    return True
 
 
 def _schema() -> list[tuple[str, str]]:
