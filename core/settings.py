@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.vocabulary import STATUSES
 
 DEFAULT_CONFIG_FILE = "launch-ledger.toml"
 # The chargeback allocation rules shipped with Launch Ledger; ``[allocation] rules`` names another file.
@@ -39,6 +40,65 @@ class ItemAttributes:
     volume_cost: str = "volume_cost"
     filesystem_cost: str = "filesystem_cost"
     price_source: str = "price_source"  # where totalCost comes from: "item" (default) or "seqera" (Seqera Platform's)
+    # The resource lists, as paths inside ``resources`` (resources = "" reads them from the item's top level).
+    instances: str = "instances"  # list of maps: instance_type, purchase_option, count, availability_zone, start, end
+    volumes: str = "volumes"  # list of maps: volume_type, size_gb, count, iops, throughput, start, end
+    filesystem: str = "filesystem"  # map: file_system_id, deployment_type, capacity_gb, start, end
+    cluster: str = "cluster"  # map: cluster_name, start, end
+    # Any name may be a dotted path into nested maps: "meta.owner.team" reads Item.meta.M.owner.M.team.
+
+
+STATUS_TIMES_SHAPES = ("map", "records", "attributes")
+RECORD_STATUS_KEYS = ("status", "state", "name")  # a record's status key when record_status_key is not set
+RECORD_TIME_KEYS = ("at", "time", "timestamp", "date", "ts")  # a record's time key when record_time_key is not set
+
+
+@dataclass(frozen=True)
+class ItemShapes:
+    """``[dynamodb.shapes]``: how the launch item holds its status times.
+
+    ``map`` (the default): ``status_times`` is a map of status -> time. ``records``: a list of records
+    (maps), each naming a status and its time (``[{status: RUNNING, at: ...}, ...]``). ``attributes``: one
+    attribute per status (``preparing_at``, ``RUNNING_TIME``): ``status_time_attributes`` names them, or
+    ``status_time_pattern`` does (``{status}`` is replaced by the lower-case status, ``{STATUS}`` by the
+    upper-case one, ``{Status}`` by the capitalised one). Times are ISO 8601 (with an offset, converted to
+    UTC; without one, taken as UTC) or epoch numbers: below 1e11 seconds, below 1e14 milliseconds, else microseconds.
+    """
+
+    status_times_shape: str = "map"  # map | records | attributes
+    record_status_key: str | None = None  # records: the key naming the status (default: status, state or name)
+    record_time_key: str | None = None  # records: the key holding the time (default: at, time, timestamp, date or ts)
+    status_time_pattern: str = "{status}_at"  # attributes: each status's attribute name
+    status_time_attributes: dict = field(default_factory=dict)  # attributes: {PREPARING = "queued_on", ...}, beats the pattern
+
+    def __post_init__(self) -> None:
+        if self.status_times_shape not in STATUS_TIMES_SHAPES:
+            raise ConfigError(
+                f"dynamodb.shapes.status_times_shape must be one of {', '.join(STATUS_TIMES_SHAPES)}, "
+                f"not {self.status_times_shape!r}"
+            )
+        unknown = sorted(set(self.status_time_attributes) - set(STATUSES))
+        if unknown:
+            raise ConfigError(
+                f"dynamodb.shapes.status_time_attributes names {unknown[0]!r}, which is not a status; "
+                f"the statuses are {', '.join(STATUSES)}"
+            )
+        if not any(p in self.status_time_pattern for p in ("{status}", "{STATUS}", "{Status}")):
+            raise ConfigError(
+                "dynamodb.shapes.status_time_pattern must hold {status}, {STATUS} or {Status}, "
+                f'e.g. "{{status}}_at"; not {self.status_time_pattern!r}'
+            )
+
+    def status_time_attribute(self, status: str) -> str:
+        """The attribute holding ``status``'s time in the ``attributes`` shape."""
+        named = self.status_time_attributes.get(status)
+        if named:
+            return named
+        return (
+            self.status_time_pattern.replace("{status}", status.lower())
+            .replace("{STATUS}", status)
+            .replace("{Status}", status.capitalize())
+        )
 
 
 @dataclass(frozen=True)
@@ -49,6 +109,7 @@ class DynamoDBSettings:
     endpoint_url: str | None = None
     segments: int = 4
     attributes: ItemAttributes = field(default_factory=ItemAttributes)
+    shapes: ItemShapes = field(default_factory=ItemShapes)
 
 
 @dataclass(frozen=True)
@@ -159,6 +220,16 @@ class SeqeraSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """``[access]``: the access file (who sees which consumers; core/access.py says its format).
+
+    Unset (the default) with no ``[auth]`` in .streamlit/secrets.toml: no sign-in, one person sees everything.
+    """
+
+    file: str | None = None  # a TOML file; a relative path is read from the config file's folder
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     currency: str = "USD"
@@ -169,6 +240,7 @@ class Settings:
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
     billing: BillingSettings = field(default_factory=BillingSettings)
     seqera: SeqeraSettings = field(default_factory=SeqeraSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     @property
     def consumer_tag(self) -> str:
@@ -201,7 +273,9 @@ def consumer_tag_of(rules_file: Path) -> str:
 
 
 MOVED = {
-    "cost_explorer.tag_key": "the consumer tag is set once, as tag under [consumer] in the allocation rules (allocation-rules.toml)",
+    "cost_explorer.tag_key": (
+        "the consumer tag is set once, as tag under [consumer] in the allocation rules (allocation-rules.toml)"
+    ),
 }
 
 
@@ -235,18 +309,22 @@ def load_settings(config_path: str | os.PathLike | None = None, data_dir: str | 
     warehouse = raw.pop("warehouse", {})
     ddb = dict(raw.pop("dynamodb", {}))
     attrs = _build(ItemAttributes, ddb.pop("attributes", {}), "dynamodb.attributes")
+    shapes = _build(ItemShapes, ddb.pop("shapes", {}), "dynamodb.shapes")
     settings = Settings(
-        dynamodb=replace(_build(DynamoDBSettings, ddb, "dynamodb"), attributes=attrs),
+        dynamodb=replace(_build(DynamoDBSettings, ddb, "dynamodb"), attributes=attrs, shapes=shapes),
         cost_explorer=_build(CostExplorerSettings, raw.pop("cost_explorer", {}), "cost_explorer"),
         athena=_build(AthenaSettings, raw.pop("athena", {}), "athena"),
         pricing=_build(PricingSettings, raw.pop("pricing", {}), "pricing"),
         allocation=_build(AllocationSettings, raw.pop("allocation", {}), "allocation"),
         billing=_build(BillingSettings, raw.pop("billing", {}), "billing"),
         seqera=_build(SeqeraSettings, raw.pop("seqera", {}), "seqera"),
+        access=_build(AccessSettings, raw.pop("access", {}), "access"),
         currency=warehouse.get("currency", "USD"),
     )
     if path and settings.allocation.rules and not Path(settings.allocation.rules).is_absolute():
         settings = replace(settings, allocation=AllocationSettings(str(Path(path).parent / settings.allocation.rules)))
+    if path and settings.access.file and not Path(settings.access.file).is_absolute():
+        settings = replace(settings, access=AccessSettings(str(Path(path).parent / settings.access.file)))
     if raw:
         raise ConfigError(f"unknown section [{next(iter(raw))}] in the config file {path}")
     chosen = data_dir or os.environ.get("LAUNCH_LEDGER_DATA_DIR") or warehouse.get("data_dir") or "data"
