@@ -3,7 +3,8 @@
 Each command is a row of ``cli.commands.COMMANDS``: its name, what it does, the options it adds and
 the function that runs it. That function only turns options into settings and calls the package that
 owns the work (the sources in ``ingest``, pricing in ``pricing``, the backtest in ``estimates``,
-closing a month in ``chargeback``). Errors a person can fix print one line and exit 1.
+closing a month in ``chargeback``). Errors a person can fix print one line and exit 1; a run that read
+records and loaded none (every one quarantined) exits 2, after a summary that says so first.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from core import aws
 from core.errors import LedgerError
 from core.settings import load_settings
 
-EPILOG = "Settings come from --config, $LAUNCH_LEDGER_CONFIG or ./launch-ledger.toml; see README.md."
+EPILOG = (
+    "Settings come from --config, $LAUNCH_LEDGER_CONFIG or ./launch-ledger.toml; see README.md. "
+    "Exit codes: 0 done; 1 the run failed (one line: error: ...); 2 records were read but none loaded "
+    "(all quarantined: the summary's first lines say why and which setting to look at); 130 interrupted."
+)
 DESCRIPTION = "Load workflow launches and what AWS billed into the Launch Ledger warehouse, price them, close months."
 
 
@@ -51,11 +56,12 @@ def parser(prog: str = "launch-ledger") -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = "launch-ledger") -> int:
-    """Run one command; 0 on success, 1 on an error a person can fix (printed on one line), 130 on Ctrl-C."""
+    """Run one command; 0 on success, 1 on an error a person can fix (printed on one line), 2 when it read records
+    but loaded none (the run's ``exit_code``), 130 on Ctrl-C."""
     args = parser(prog).parse_args(argv)
     try:
-        args.run(args, load_settings(args.config, args.data_dir))
-        return 0
+        result = args.run(args, load_settings(args.config, args.data_dir))
+        return getattr(result, "exit_code", 0) or 0
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -95,6 +95,30 @@ def _export(args, settings: Settings):
     return jobs.ingest_dynamodb_export(settings, args.location, _session(args), full=args.full)
 
 
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("location", nargs="?", help="export folder, a data file, or s3://bucket/prefix (default: scan the table)")
+    p.add_argument("--table", help="sample the table instead (default from config: workflow-launches)")
+    p.add_argument("--sample", type=int, default=100, metavar="N", help="items to read (default 100)")
+
+
+def _check(args, settings: Settings):
+    from ingest.dynamodb.check import check_source
+
+    _at_least_one(args.sample, "--sample")
+    if args.location and args.table:
+        raise ConfigError("give an export LOCATION or --table, not both")
+    ddb = settings.dynamodb
+    ddb = replace(
+        ddb,
+        table=args.table or ddb.table,
+        region=args.region or ddb.region,
+        profile=args.profile or ddb.profile,
+        endpoint_url=args.endpoint_url or ddb.endpoint_url,
+    )
+    session = _session(args) if args.location else aws.make_session(ddb.profile, ddb.region)
+    return check_source(replace(settings, dynamodb=ddb), args.location, args.sample, session)
+
+
 # --- Cost Explorer ---------------------------------------------------------------------------------
 
 
@@ -320,6 +344,16 @@ COMMANDS: tuple[Command, ...] = (
         "Load the gzip DynamoDB JSON files of an 'export to S3', from a local path or s3://.",
         _export_arguments,
         _export,
+    ),
+    Command(
+        "dynamodb-check",
+        "show how the configured attributes map onto a sample of items",
+        "Read a sample of launch items (an export LOCATION, or the table with --table) and print, for each setting of "
+        "[dynamodb.attributes] and [dynamodb.shapes]: in how many items it was found, the DynamoDB type or shape found, "
+        "an example, and a hint when it is missing or of another shape; then how many of the sampled items would load "
+        "and why the others would not. Writes nothing. Exit code 2 when none would load.",
+        _check_arguments,
+        _check,
     ),
     Command(
         "cost-explorer",

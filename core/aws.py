@@ -16,6 +16,22 @@ if TYPE_CHECKING:
     from botocore.config import Config
 
 RETRY_MODE = "standard"
+# What botocore's standard mode retries (botocore.retries.standard), for the messages once it gives up:
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "EC2ThrottledException",
+    }
+)
 MAX_ATTEMPTS = 9  # in all: the first try and up to eight retries
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
@@ -89,6 +105,11 @@ def user_message(exc: BaseException, profile: str | None = None, table: str | No
         return "no AWS region set: pass --region or set AWS_DEFAULT_REGION"
     if isinstance(exc, bx.EndpointConnectionError):
         return f"cannot reach the AWS endpoint ({exc.kwargs.get('endpoint_url')}): check the network, region or --endpoint-url"
+    if isinstance(exc, bx.ReadTimeoutError):
+        return (
+            f"no answer from {exc.kwargs.get('endpoint_url')} within {READ_TIMEOUT_S} s, {MAX_ATTEMPTS} times in a row: "
+            "check the network and run again"
+        )
     if isinstance(exc, bx.ClientError):
         return _client_error_message(exc, table)
     if isinstance(exc, bx.BotoCoreError):
@@ -100,6 +121,14 @@ def _client_error_message(exc, table: str | None) -> str:
     code = exc.response.get("Error", {}).get("Code", "")
     text = exc.response.get("Error", {}).get("Message", "")
     op = getattr(exc, "operation_name", "the request")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    if code in THROTTLING_CODES:
+        return (
+            f"AWS kept throttling {op} ({code}) through {MAX_ATTEMPTS} attempts with backoff: wait a few minutes and run "
+            "again (a table scan resumes where it stopped; fewer --segments ask less of the table)"
+        )
+    if status >= 500:
+        return f"AWS failed {op} with a server error ({status} {code}) {MAX_ATTEMPTS} times in a row: run again later ({text})"
     if code == "ResourceNotFoundException":
         return f"DynamoDB table {table or 'from the config'} not found: check --table and --region ({text})"
     if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):

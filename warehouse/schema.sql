@@ -35,7 +35,7 @@ CREATE TABLE launches (
     control_plane_cost   DECIMAL(18,6),  -- the rest of totalCost: the EKS control plane share
     total_cost           DECIMAL(18,6),  -- totalCost (the engine's price when price_source is computed); NULL while pending
     currency             VARCHAR,        -- currency of every cost column (USD)
-    price_source         VARCHAR,        -- item (the workflow manager's price), computed (the pricing engine's) or pending
+    price_source         VARCHAR,        -- item (the manager's price), seqera (Seqera's), computed (the engine's) or pending
     row_hash             VARCHAR,        -- fingerprint of the row's content, to skip unchanged items
     ingest_run_id        VARCHAR         -- the ingest run that last wrote this row
 );
@@ -117,7 +117,7 @@ CREATE TABLE job_runs (
     records_unchanged    BIGINT,         -- read but identical to what the warehouse held
     records_quarantined  BIGINT,
     api_requests         BIGINT,         -- AWS API calls made (Cost Explorer bills $0.01 each)
-    outcome              VARCHAR,        -- succeeded, failed
+    outcome              VARCHAR,        -- succeeded, failed, died (found dead by the next run: killed, out of memory)
     message              VARCHAR         -- what went wrong, for failed runs
 );
 
@@ -128,6 +128,17 @@ CREATE TABLE quarantine (
     reason               VARCHAR,        -- why it was rejected, in words a person can act on
     raw_record           VARCHAR,        -- the record as read (JSON)
     quarantined_at       TIMESTAMP
+);
+
+CREATE TABLE launch_deletions (
+    launch_id            VARCHAR,        -- the launch an incremental export deleted from the table
+    deleted_at           TIMESTAMP,      -- when the item was deleted (Metadata.WriteTimestampMicros), UTC
+    launch_month         DATE,           -- launch_month of the launch row removed (NULL: the warehouse did not hold it)
+    consumer             VARCHAR,        -- consumer of the removed row
+    total_cost           DECIMAL(18,6),  -- total_cost of the removed row: what is no longer charged
+    currency             VARCHAR,        -- currency of total_cost
+    source               VARCHAR,        -- the export file the delete came from
+    run_id               VARCHAR         -- the ingest run that applied it
 );
 
 CREATE TABLE closed_statements (
@@ -261,4 +272,17 @@ CREATE TABLE launch_billed_costs (
     currency             VARCHAR,        -- currency of the cost columns
     source               VARCHAR,        -- cur or focus
     ingest_run_id        VARCHAR         -- the ingest run that wrote this row
+);
+
+CREATE TABLE audit_events (
+    event_id             VARCHAR,        -- unique id of the event (UTC time and a random suffix)
+    event_at             TIMESTAMP,      -- when it happened, UTC
+    event_month          DATE,           -- first day of the month of event_at (the partition)
+    actor                VARCHAR,        -- who: the signed-in email (or OIDC subject); "local (sign-in off)" without sign-in
+    provider             VARCHAR,        -- the identity provider ([auth] section name); NULL without sign-in
+    role                 VARCHAR,        -- the actor's role then: viewer, finance, admin; NULL when the access file did not know them
+    action               VARCHAR,        -- sign-in, sign-out, access-denied, close-month or download
+    subject              VARCHAR,        -- what: the month closed (2025-03), the file downloaded (chargeback_2025-03.pdf)
+    consumers            VARCHAR,        -- the consumers the statement downloaded or shown covered: "every consumer" or a list
+    detail               VARCHAR         -- the rest: the export format, the closing run, the total
 );

@@ -5,6 +5,11 @@ then swaps in a new manifest with one atomic rename. A run that dies before the 
 previous warehouse whole; readers that opened the previous manifest keep reading its files, which
 are only removed one version later. So the dashboard never sees a lock or a half-written table.
 
+A run stages in ``.tmp-<run id>/`` (with ``run.json``: its pid, command, source and start) and writes its
+new files under ``<table>/<run id>/``. A run killed before it finishes (``kill -9``, out of memory, power)
+leaves both behind; the next writer, holding the lock (so none of them is running), removes them
+(``recover``) and ``warehouse.runs.job_run`` records each such run in ``job_runs`` with outcome ``died``.
+
 ``connect()`` gives readers an in-memory DuckDB with one view per table over the manifest's files.
 ``warehouse.duckdb`` beside it holds the same views for people who query with the DuckDB CLI.
 """
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.crash import crash_point
 from core.errors import WarehouseError
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -35,6 +41,7 @@ PARTITION_KEYS = {
     "costs_monthly": "strftime(r.usage_month, '%Y-%m')",
     "job_runs": "r.run_id",
     "quarantine": "r.run_id",
+    "launch_deletions": "r.run_id",
     "closed_statements": "strftime(CAST(r.statement_month AS DATE), '%Y-%m')",
     "prices": "r.service",
     "launch_costs": "strftime(CAST(r.launch_month AS DATE), '%Y-%m')",
@@ -42,6 +49,7 @@ PARTITION_KEYS = {
     "cost_forecasts": "r.ingest_run_id",
     "launch_tasks": "strftime(CAST(r.launch_month AS DATE), '%Y-%m')",
     "launch_billed_costs": "strftime(CAST(r.usage_month AS DATE), '%Y-%m')",
+    "audit_events": "strftime(CAST(r.event_month AS DATE), '%Y-%m')",
 }
 TABLES = tuple(PARTITION_KEYS)  # every table of schema.sql (a test keeps the two in step)
 # Derived tables: {table: (the table it sums, the SELECT over that table's rows, a relation named "daily")}.
@@ -63,6 +71,8 @@ RENAMED_TABLES = {"ingest_runs": "job_runs"}
 MANIFEST = "manifest.json"
 PREVIOUS_MANIFEST = "manifest.prev.json"
 CATALOG = "warehouse.duckdb"
+STAGING_PREFIX = ".tmp-"  # a run's staging directory: .tmp-<run id>
+RUN_FILE = "run.json"  # in the staging directory: who the run is, for the run that finds it dead
 
 
 @cache
@@ -167,6 +177,17 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
+@dataclass(frozen=True)
+class DeadRun:
+    """A run that stopped without cleaning up after itself, as the next writer found it."""
+
+    run_id: str
+    about: dict  # its run.json: pid, command, source, started_at ({} when it had none)
+    freed_bytes: int  # what its staging directory and unadopted files held, now removed
+    last_seen: datetime  # the newest modification time among what it left: about when it died (UTC)
+    recorded: bool  # it has a job_runs row already (it died after its manifest swap, or is from before run.json)
+
+
 @dataclass
 class WarehouseWriter:
     """One ingest run's view of the warehouse: stage changes, then commit them all or none."""
@@ -174,9 +195,11 @@ class WarehouseWriter:
     data_dir: Path
     run_id: str
     memory_limit: str = "1GB"
+    about: dict = field(default_factory=dict)  # command and source, written to the staging directory's run.json
     con: duckdb.DuckDBPyConnection = field(init=False)
     pending: dict[str, dict[str, list[str]]] = field(init=False, default_factory=dict)
     pending_cursors: dict[str, dict | None] = field(init=False, default_factory=dict)
+    recovered: list[DeadRun] = field(init=False, default_factory=list)
 
     def __enter__(self) -> WarehouseWriter:
         self.root = warehouse_dir(self.data_dir)
@@ -187,7 +210,16 @@ class WarehouseWriter:
         except BlockingIOError:
             self._lock.close()
             raise WarehouseError(f"another ingest is writing to {self.root}; wait for it to finish and run again") from None
-        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        try:
+            self.manifest = read_manifest(self.data_dir)
+            self.recovered = recover(self.data_dir, self.manifest)
+            self.tmp = self.root / f"{STAGING_PREFIX}{self.run_id}"
+            self.tmp.mkdir()
+            about = {"run_id": self.run_id, "pid": os.getpid(), "started_at": datetime.now(UTC).isoformat(), **self.about}
+            (self.tmp / RUN_FILE).write_text(json.dumps(about, default=str))
+        except BaseException:
+            self._release()
+            raise
         self.con = duckdb.connect(
             config={
                 "memory_limit": self.memory_limit,
@@ -195,12 +227,16 @@ class WarehouseWriter:
                 "preserve_insertion_order": False,
             }
         )
-        self.manifest = attach_views(self.con, self.data_dir)
+        attach_views(self.con, self.data_dir, self.manifest)
         return self
 
     def __exit__(self, *exc) -> None:
+        crash_point("exit.begin")
         self.con.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
         fcntl.flock(self._lock, fcntl.LOCK_UN)
         self._lock.close()
 
@@ -233,6 +269,7 @@ class WarehouseWriter:
             f"FROM ({rows_sql}) r) TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), ROW_GROUP_SIZE 122880)",
             params or {},
         )
+        crash_point("write.files")
         if not out.exists():
             return {}
         return {
@@ -255,8 +292,10 @@ class WarehouseWriter:
 
     def commit(self, keep_only: tuple[str, ...] | None = None) -> dict:
         """Swap in a manifest with the pending partitions. ``keep_only`` commits just those tables."""
+        crash_point("commit.begin")
         if keep_only is None:
             self._rebuild_rollups()
+        crash_point("commit.rolled-up")
         tables = {t: dict(p) for t, p in self.manifest["tables"].items()}
         for table, parts in self.pending.items():
             if keep_only is not None and table not in keep_only:
@@ -279,9 +318,16 @@ class WarehouseWriter:
         current = self.root / MANIFEST
         if current.exists():
             shutil.copyfile(current, self.root / PREVIOUS_MANIFEST)
+        crash_point("commit.prev-saved")
         _atomic_write(current, json.dumps(new, indent=1, sort_keys=True))
+        crash_point("commit.swapped")
         self._write_catalog(new)
+        crash_point("commit.catalog")
         self._collect_garbage(new)
+        crash_point("commit.collected")
+        for dead in self.recovered:  # their job_runs rows are in this manifest: the last trace can go
+            shutil.rmtree(self.root / f"{STAGING_PREFIX}{dead.run_id}", ignore_errors=True)
+        self.recovered = []
         self.manifest = new
         self.pending = {}
         self.pending_cursors = {}
@@ -315,11 +361,7 @@ class WarehouseWriter:
 
     def _collect_garbage(self, manifest: dict) -> None:
         """Delete files that neither this manifest nor the previous one names."""
-        live = {f for parts in manifest["tables"].values() for files in parts.values() for f in files}
-        prev_path = self.root / PREVIOUS_MANIFEST
-        if prev_path.exists():
-            prev = migrate(json.loads(prev_path.read_text()))
-            live |= {f for parts in prev["tables"].values() for files in parts.values() for f in files}
+        live = live_files(self.root, manifest)
         for table in (*TABLES, *RENAMED_TABLES):
             base = self.root / table
             if not base.exists():
@@ -331,6 +373,77 @@ class WarehouseWriter:
             for d in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
                 if not any(d.iterdir()):
                     d.rmdir()
+
+
+def live_files(root: Path, manifest: dict) -> set[str]:
+    """Files (relative to the warehouse root) that ``manifest`` or the previous manifest names: what readers may open."""
+    live = {f for parts in manifest["tables"].values() for files in parts.values() for f in files}
+    prev_path = root / PREVIOUS_MANIFEST
+    if prev_path.exists():
+        prev = migrate(json.loads(prev_path.read_text()))
+        live |= {f for parts in prev["tables"].values() for files in parts.values() for f in files}
+    return live
+
+
+def recover(data_dir: os.PathLike | str, manifest: dict) -> list[DeadRun]:
+    """Remove what runs that died left: their staging directories and the files they wrote but never committed.
+
+    Call it holding the writer lock: every run holds it from start to end, so no run that left a
+    staging directory is still running. A dead run's ``<table>/<run id>/`` files are removed unless a
+    manifest names them (it died after its swap); ``run.json`` stays until the caller's commit, which
+    records the run in ``job_runs``, so a recovery that is itself killed loses nothing. Stray temporary
+    files of an atomic write (``.manifest.json.*``, ``.warehouse.duckdb.*``) go too.
+    """
+    root = warehouse_dir(data_dir)
+    live = live_files(root, manifest)
+    found = []
+    for staging in sorted(root.glob(f"{STAGING_PREFIX}*")):
+        run_id = staging.name[len(STAGING_PREFIX) :]
+        if not staging.is_dir():
+            staging.unlink(missing_ok=True)
+            continue
+        freed, last_seen = _tree_size(staging)
+        for table in (*TABLES, *RENAMED_TABLES):
+            written = root / table / run_id
+            if written.is_dir() and not any(f.startswith(f"{table}/{run_id}/") for f in live):
+                size, seen = _tree_size(written)
+                freed, last_seen = freed + size, max(last_seen, seen)
+                shutil.rmtree(written, ignore_errors=True)
+        about = _read_run_file(staging / RUN_FILE)
+        for child in staging.iterdir():
+            if child.name == RUN_FILE:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+        recorded = run_id in manifest["tables"]["job_runs"] or not about
+        found.append(DeadRun(run_id, about, freed, datetime.fromtimestamp(last_seen, UTC), recorded))
+    for stray in [*root.glob(".*.json.*"), *Path(data_dir).glob(f".{CATALOG}.*")]:
+        stray.unlink(missing_ok=True)
+    return found
+
+
+def _tree_size(path: Path) -> tuple[int, float]:
+    """Bytes of the files under ``path`` and the newest modification time (epoch seconds) in it."""
+    size, newest = 0, path.stat().st_mtime
+    for f in path.rglob("*"):
+        try:
+            st = f.lstat()
+        except FileNotFoundError:
+            continue
+        newest = max(newest, st.st_mtime)
+        if not f.is_dir():
+            size += st.st_size
+    return size, newest
+
+
+def _read_run_file(path: Path) -> dict:
+    try:
+        about = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return about if isinstance(about, dict) else {}
 
 
 def _atomic_write(path: Path, text: str) -> None:

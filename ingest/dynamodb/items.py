@@ -11,6 +11,7 @@ batches so memory stays flat however large the table is. ``merge_launches`` then
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,213 +21,253 @@ from typing import TYPE_CHECKING
 import duckdb
 import orjson
 
-from core.settings import ItemAttributes
+from core.settings import ItemAttributes, ItemShapes
 from core.vocabulary import STATUSES
+from ingest.dynamodb import changes, shapes
 from warehouse.store import WarehouseWriter
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 BATCH_BYTES = 28 << 20  # gzip bytes read per batch: two 100k-item export files; peak RSS ~0.9 GB at this size
-_SCALAR = {"S": "VARCHAR", "N": "VARCHAR"}  # a DynamoDB scalar: {S: ..} or {N: ..}, both kept as text
-_WHEN = {"start": _SCALAR, "end": _SCALAR}
-
-# Helpers for the validation SQL. DynamoDB scalars arrive as {S: ..} or {N: ..}; times may be
-# ISO 8601 strings or epoch seconds; costs are decimal strings.
-_MACROS = """
-CREATE OR REPLACE MACRO ll_text(v) AS coalesce(v.S, v.N);
-CREATE OR REPLACE MACRO ll_ts(v) AS CASE
-    WHEN v.N IS NOT NULL THEN to_timestamp(TRY_CAST(v.N AS DOUBLE)) AT TIME ZONE 'UTC'
-    ELSE make_timestamp(epoch_us(TRY_CAST(v.S AS TIMESTAMPTZ))) END;  -- the UTC wall time, 3x cheaper than AT TIME ZONE
-CREATE OR REPLACE MACRO ll_money(v) AS TRY_CAST(trim(ll_text(v)) AS DECIMAL(18,6));
-CREATE OR REPLACE MACRO ll_num(v) AS TRY_CAST(ll_text(v) AS DOUBLE);
-CREATE OR REPLACE MACRO ll_hours(a, b) AS epoch(b - a) / 3600.0;
-CREATE OR REPLACE MACRO ll_purchase(p) AS CASE
-    WHEN p IS NULL THEN NULL
-    WHEN lower(replace(replace(p, '-', ''), '_', '')) IN ('spot') THEN 'Spot'
-    WHEN lower(replace(replace(replace(p, '-', ''), '_', ''), ' ', '')) IN ('ondemand', 'od') THEN 'On-Demand'
-    WHEN lower(p) LIKE 'reserved%' OR lower(p) LIKE 'savings%' THEN 'Reserved'
-    ELSE p END;
+_MACROS = (
+    shapes.MACROS
+    + """
+CREATE OR REPLACE MACRO ll_quote(t) AS '"' || regexp_replace(left(t, 80), '[\\x00-\\x1f\\x7f]', '?', 'g')
+    || CASE WHEN length(t) > 80 THEN '...' ELSE '' END || '"';
 """
+)
 
 
-def item_shape(attrs: ItemAttributes) -> dict:
-    """What of a launch item is parsed: nested {name: shape}, lists as [shape], leaves "VARCHAR".
+def item_shape(attrs: ItemAttributes, item_shapes: ItemShapes | None = None) -> dict:
+    """What of a launch item is parsed: nested {name: shape}, lists as [shape], leaves DuckDB type names.
 
     Unknown attributes are ignored. ``item_type`` and ``item_schema`` render the one shape for DuckDB and Arrow.
     """
-    instance = {
-        "M": {"instance_type": _SCALAR, "purchase_option": _SCALAR, "count": _SCALAR, "availability_zone": _SCALAR, **_WHEN}
-    }
-    volume = {
-        "M": {"volume_type": _SCALAR, "size_gb": _SCALAR, "count": _SCALAR, "iops": _SCALAR, "throughput": _SCALAR, **_WHEN}
-    }
-    filesystem = {"M": {"file_system_id": _SCALAR, "deployment_type": _SCALAR, "capacity_gb": _SCALAR, **_WHEN}}
-    cluster = {"M": {"cluster_name": _SCALAR, **_WHEN}}
-    resources = {"M": {"instances": {"L": [instance]}, "volumes": {"L": [volume]}, "filesystem": filesystem, "cluster": cluster}}
-    fields = {attrs.status_times: {"M": dict.fromkeys(STATUSES, _SCALAR)}, attrs.resources: resources}
-    for name in (
-        "launch_id",
-        "consumer",
-        "workflow_type",
-        "compute_platform",
-        "region",
-        "status",
-        "input_path",
-        "input_size_gb",
-        "sample_count",
-        "total_cost",
-        "instance_cost",
-        "volume_cost",
-        "filesystem_cost",
-        "price_source",
-    ):
-        fields[getattr(attrs, name)] = _SCALAR
-    return fields
+    return shapes.item_tree(attrs, item_shapes or ItemShapes())
 
 
-def item_type(attrs: ItemAttributes) -> str:
+def item_type(attrs: ItemAttributes, item_shapes: ItemShapes | None = None) -> str:
     """The DuckDB type a launch item is parsed into."""
-
-    def render(shape) -> str:
-        if isinstance(shape, str):
-            return shape
-        if isinstance(shape, list):
-            return render(shape[0]) + "[]"
-        return "STRUCT(" + ", ".join(f'"{k}" {render(v)}' for k, v in shape.items()) + ")"
-
-    return render(item_shape(attrs))
+    return shapes.render_duckdb(item_shape(attrs, item_shapes))
 
 
-def item_schema(attrs: ItemAttributes) -> pa.Schema:
+def item_schema(attrs: ItemAttributes, item_shapes: ItemShapes | None = None) -> pa.Schema:
     """The same type as an Arrow schema of the JSON line ``{"Item": ...}``, for pyarrow's JSON reader."""
     import pyarrow as pa
 
-    def render(shape) -> pa.DataType:
-        if isinstance(shape, str):
-            return pa.string()
-        if isinstance(shape, list):
-            return pa.list_(render(shape[0]))
-        return pa.struct([(k, render(v)) for k, v in shape.items()])
-
-    return pa.schema([("Item", render(item_shape(attrs)))])
+    return pa.schema([("Item", shapes.render_arrow(item_shape(attrs, item_shapes)))])
 
 
-_COSTS = (
-    ("total_cost", "totalCost"),
-    ("instance_cost", "instance_cost"),
-    ("volume_cost", "volume_cost"),
-    ("filesystem_cost", "filesystem_cost"),
-)  # (column, the name a reason gives it)
+def change_columns(attrs: ItemAttributes, item_shapes: ItemShapes | None = None) -> dict:
+    """The parts of an incremental export line that are read: its write time, its key and its new image."""
+    return {
+        "Metadata": {"WriteTimestampMicros": {"N": "VARCHAR"}},
+        "Keys": {shapes.split_path(attrs.launch_id)[0]: shapes.probe()},
+        "NewImage": item_shape(attrs, item_shapes),
+    }
 
 
-def _parsed_sql(source_sql: str, attrs: ItemAttributes) -> str:
-    """Flatten parsed items (a relation with columns rn, source, Item) into typed launch columns.
+_COSTS = ("total_cost", "instance_cost", "volume_cost", "filesystem_cost")
 
-    Each timestamp and cost string is parsed once (inner SELECT); the outer one tells a value that
-    is missing from one that did not parse by comparing the text with its parsed value.
+
+def _parsed_sql(source_sql: str, attrs: ItemAttributes, item_shapes: ItemShapes | None = None) -> str:
+    """Flatten parsed items (a relation with columns rn, source, as_of_us, Item) into typed launch columns.
+
+    Levels, innermost first: pick each value out of the item (``shapes.picked_values``); tag each with its
+    DynamoDB type and parse each time and cost string once; name the first value of a wrong type and tell a
+    value that is missing from one that did not parse (or fell outside 2000..2099) by comparing the text
+    with its parsed value. Each level computes a column once, so the statement stays small to plan.
     """
-    a = {k: f'Item."{getattr(attrs, k)}"' for k in ItemAttributes.__dataclass_fields__}
-    times = a["status_times"] + ".M"
-    res = a["resources"] + ".M"
-    status_cols = ",\n            ".join(
-        f"ll_ts({times}.{s}) AS {s.lower()}_ts, ll_text({times}.{s}) AS {s.lower()}_text" for s in STATUSES
+    item_shapes = item_shapes or ItemShapes()
+    picked = shapes.picked_values(attrs, item_shapes)
+    sources = shapes.time_sources(attrs, item_shapes)
+    sep = ",\n            "
+    status = [s.lower() for s in STATUSES]
+    parse_times = sep.join(f"ll_us(v_{s}) AS {s}_us, ll_text(v_{s}) AS {s}_text" for s in status)
+    at_times = sep.join(f"ll_at({s}_us) AS {s}_ts" for s in status)
+    bad_time = " ".join(
+        f"WHEN {t.status.lower()}_text IS NOT NULL AND ll_at({t.status.lower()}_us) IS NULL THEN 'unparseable timestamp ' "
+        f"|| ll_quote({t.status.lower()}_text) || {_sql_text(f' for {t.status} ({t.label}): expected {_TIME_EXPECTED}')}"
+        for t in sources
     )
-    cost_cols = ",\n            ".join(f"ll_money({a[c]}) AS {c}, ll_text({a[c]}) AS {c}_text" for c, _ in _COSTS)
-    bad_times = " OR ".join(f"({s.lower()}_text IS NOT NULL AND {s.lower()}_ts IS NULL)" for s in STATUSES)
-    bad_cost = " ".join(f"WHEN {c}_text IS NOT NULL AND {c} IS NULL THEN '{name}'" for c, name in _COSTS)
-    texts = [f"{s.lower()}_text" for s in STATUSES] + [f"{c}_text" for c, _ in _COSTS]
+    cost_cols = sep.join(f"ll_money(a_{c}) AS {c}, ll_text(a_{c}) AS {c}_text" for c in _COSTS)
+    bad_cost = " ".join(f"WHEN {c}_text IS NOT NULL AND {c} IS NULL THEN {_sql_text(getattr(attrs, c))}" for c in _COSTS)
+    bad_cost_text = " ".join(f"WHEN {c}_text IS NOT NULL AND {c} IS NULL THEN {c}_text" for c in _COSTS)
+    if item_shapes.status_times_shape == "attributes":
+        has_times = " OR ".join(f"v_{s} IS NOT NULL" for s in status)
+    else:
+        has_times = 'st IS NOT NULL AND st."NULL" IS NULL'
+    dropped = list(picked)
+    dropped += [f"{s}_{k}" for s in status for k in ("us", "text")] + [f"{c}_text" for c in _COSTS]
     return f"""
-    SELECT * EXCLUDE ({", ".join(texts)}),
-        {bad_times} AS has_bad_status_time,
+    SELECT * EXCLUDE ({", ".join(dropped)}),
+        {at_times},
+        {shapes.type_error_sql(attrs, item_shapes)} AS type_error,
+        CASE {bad_time} END AS bad_status_time,
         CASE {bad_cost} END AS bad_cost_field,
-        [{", ".join(f"{c}_text" for c, _ in _COSTS)}] AS cost_texts
+        CASE {bad_cost_text} END AS bad_cost_text,
+        [{", ".join(f"{c}_text" for c in _COSTS)}] AS cost_texts
     FROM (
-        SELECT
-            rn, source,
-            nullif(trim(ll_text({a["launch_id"]})), '') AS launch_id,
-            ll_text({a["consumer"]}) AS consumer,
-            ll_text({a["workflow_type"]}) AS workflow_type,
-            ll_text({a["compute_platform"]}) AS compute_platform,
-            ll_text({a["region"]}) AS region,
-            upper(ll_text({a["status"]})) AS status,
-            ll_text({a["input_path"]}) AS input_path,
-            ll_num({a["input_size_gb"]}) AS input_size_gb,
-            ll_text({a["input_size_gb"]}) AS input_size_text,
-            TRY_CAST(ll_num({a["sample_count"]}) AS INTEGER) AS sample_count,
-            lower(trim(ll_text({a["price_source"]}))) AS item_price_source,
-            {status_cols},
+        SELECT *,
+            nullif(trim(ll_text(a_launch_id)), '') AS launch_id,
+            ll_text(a_consumer) AS consumer,
+            ll_text(a_workflow_type) AS workflow_type,
+            ll_text(a_compute_platform) AS compute_platform,
+            ll_text(a_region) AS region,
+            upper(ll_text(a_status)) AS status,
+            ll_text(a_input_path) AS input_path,
+            ll_num(a_input_size_gb) AS input_size_gb,
+            ll_text(a_input_size_gb) AS input_size_text,
+            ll_num(a_sample_count) AS sample_number,
+            ll_text(a_sample_count) AS sample_count_text,
+            lower(trim(ll_text(a_price_source))) AS item_price_source,
+            {parse_times},
             {cost_cols},
-            coalesce({res}.instances.L, []) AS instances,
-            coalesce({res}.volumes.L, []) AS volumes,
-            {res}.filesystem.M AS filesystem,
-            {res}.cluster.M AS cluster
-        FROM ({source_sql})
+            {has_times} AS has_status_times,
+            coalesce(c_instances.L, []) AS instances,
+            coalesce(c_volumes.L, []) AS volumes,
+            c_filesystem AS filesystem,
+            c_cluster AS cluster
+        FROM (
+            SELECT rn, source, as_of_us,
+                {sep.join(f"{sql} AS {col}" for col, sql in picked.items())}
+            FROM ({source_sql})
+        )
     )
     """
 
 
-def _resources_sql() -> str:
-    """One row per consumed resource of each parsed launch (relation ``parsed``).
+def _resources_sql(attrs: ItemAttributes | None = None) -> str:
+    """One row per consumed resource of each parsed launch (relation ``parsed``), with what is wrong with it.
 
     resource_index numbers a launch's resources from 1: instances, then volumes, file system, cluster.
     """
-    return """
+    attrs = attrs or ItemAttributes()
+    kinds = {kind: (shapes.resource_path(attrs, name), fields) for kind, name, _, fields in shapes.RESOURCE_FIELDS}
+    element = {"instance": "i", "volume": "v", "filesystem": "filesystem", "cluster": "cluster"}
+    index = {"instance": "i_idx", "volume": "v_idx - len(instances)", "filesystem": "", "cluster": ""}
+    errors = {k: shapes.resource_type_error_sql(path, element[k], fields, index[k]) for k, (path, fields) in kinds.items()}
+    tags = {k: shapes.resource_numbers_sql(element[k], fields) for k, (_, fields) in kinds.items()}
+    return f"""
     SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb, iops, throughput_mibps,
-           availability_zone, resource_id, started_at, ended_at, start_text, end_text,
-           idx AS resource_index
+           availability_zone, resource_id, ll_at(start_us) AS started_at, ll_at(end_us) AS ended_at, start_text, end_text,
+           idx AS resource_index, type_error
     FROM (
         SELECT p.launch_id, p.rn, 'instance' AS kind, ll_text(i.M.instance_type) AS resource_type,
                split_part(ll_text(i.M.instance_type), '.', 1) AS family,
                nullif(split_part(ll_text(i.M.instance_type), '.', 2), '') AS size,
                ll_purchase(ll_text(i.M.purchase_option)) AS purchase_option,
-               coalesce(TRY_CAST(ll_num(i.M.count) AS INTEGER), 1) AS count, NULL::DOUBLE AS size_gb,
+               coalesce(TRY_CAST(n_count AS INTEGER), 1) AS count, NULL::DOUBLE AS size_gb,
                NULL::INTEGER AS iops, NULL::INTEGER AS throughput_mibps,
                ll_text(i.M.availability_zone) AS availability_zone, NULL AS resource_id,
-               ll_ts(i.M."start") AS started_at, ll_ts(i.M."end") AS ended_at,
-               ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, i_idx AS idx
-        FROM (SELECT launch_id, rn, unnest(instances) AS i, generate_subscripts(instances, 1) AS i_idx FROM parsed) p
+               ll_us(i.M."start") AS start_us, ll_us(i.M."end") AS end_us,
+               ll_text(i.M."start") AS start_text, ll_text(i.M."end") AS end_text, i_idx AS idx,
+               {errors["instance"]} AS type_error
+        FROM (SELECT *, {tags["instance"]} FROM (
+              SELECT launch_id, rn, unnest(instances) AS i, generate_subscripts(instances, 1) AS i_idx FROM parsed)) p
         UNION ALL
         SELECT p.launch_id, p.rn, 'volume', ll_text(v.M.volume_type), ll_text(v.M.volume_type), NULL, NULL,
-               coalesce(TRY_CAST(ll_num(v.M.count) AS INTEGER), 1), ll_num(v.M.size_gb),
-               TRY_CAST(ll_num(v.M.iops) AS INTEGER), TRY_CAST(ll_num(v.M.throughput) AS INTEGER), NULL, NULL,
-               ll_ts(v.M."start"), ll_ts(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), v_idx
-        FROM (SELECT launch_id, rn, unnest(volumes) AS v, len(instances) + generate_subscripts(volumes, 1) AS v_idx
-              FROM parsed) p
+               coalesce(TRY_CAST(n_count AS INTEGER), 1), n_size_gb,
+               TRY_CAST(n_iops AS INTEGER), TRY_CAST(n_throughput AS INTEGER), NULL, NULL,
+               ll_us(v.M."start"), ll_us(v.M."end"), ll_text(v.M."start"), ll_text(v.M."end"), v_idx,
+               {errors["volume"]}
+        FROM (SELECT *, {tags["volume"]} FROM (
+              SELECT launch_id, rn, instances, unnest(volumes) AS v,
+                     len(instances) + generate_subscripts(volumes, 1) AS v_idx FROM parsed)) p
         UNION ALL
-        SELECT launch_id, rn, 'filesystem', ll_text(filesystem.deployment_type), 'fsx-lustre', NULL, NULL, 1,
-               ll_num(filesystem.capacity_gb), NULL, NULL, NULL, ll_text(filesystem.file_system_id),
-               ll_ts(filesystem."start"), ll_ts(filesystem."end"), ll_text(filesystem."start"),
-               ll_text(filesystem."end"), len(instances) + len(volumes) + 1
-        FROM parsed WHERE filesystem IS NOT NULL
+        SELECT launch_id, rn, 'filesystem', ll_text(filesystem.M.deployment_type), 'fsx-lustre', NULL, NULL, 1,
+               n_capacity_gb, NULL, NULL, NULL, ll_text(filesystem.M.file_system_id),
+               ll_us(filesystem.M."start"), ll_us(filesystem.M."end"), ll_text(filesystem.M."start"),
+               ll_text(filesystem.M."end"), len(instances) + len(volumes) + 1, {errors["filesystem"]}
+        FROM (SELECT *, {tags["filesystem"]} FROM parsed WHERE filesystem.M IS NOT NULL)
         UNION ALL
-        SELECT launch_id, rn, 'cluster', 'eks', 'eks', NULL, NULL, 1, NULL, NULL, NULL, NULL, ll_text(cluster.cluster_name),
-               ll_ts(cluster."start"), ll_ts(cluster."end"), ll_text(cluster."start"), ll_text(cluster."end"),
-               len(instances) + len(volumes) + CAST(filesystem IS NOT NULL AS INTEGER) + 1
-        FROM parsed WHERE cluster IS NOT NULL
+        SELECT launch_id, rn, 'cluster', 'eks', 'eks', NULL, NULL, 1, NULL, NULL, NULL, NULL, ll_text(cluster.M.cluster_name),
+               ll_us(cluster.M."start"), ll_us(cluster.M."end"), ll_text(cluster.M."start"), ll_text(cluster.M."end"),
+               len(instances) + len(volumes) + CAST(filesystem.M IS NOT NULL AS INTEGER) + 1, {errors["cluster"]}
+        FROM (SELECT *, {tags["cluster"]} FROM parsed WHERE cluster.M IS NOT NULL)
     )
     """
 
 
+def _no_status_times_reason(attrs: ItemAttributes, item_shapes: ItemShapes) -> str:
+    """SQL of the reason for an item with no status time at all, in the words of its configured shape."""
+    where = " under [dynamodb.shapes]"
+    statuses = ", ".join(STATUSES)
+    if item_shapes.status_times_shape == "attributes":
+        names = ", ".join(item_shapes.status_time_attribute(s) for s in STATUSES)
+        return _sql_text(
+            f"no status times: the item has none of {names} (set status_time_pattern or status_time_attributes{where}, "
+            f"or status_times_shape if the times are in one attribute)"
+        )
+    missing = _sql_text(
+        f"no status times: the item has no {attrs.status_times} attribute (name the attribute as status_times under "
+        f'[dynamodb.attributes]; if every status has an attribute of its own, set status_times_shape = "attributes"{where})'
+    )
+    if item_shapes.status_times_shape == "records":
+        empty = f"no status times: {attrs.status_times} has no record of a status {statuses}"
+    else:
+        empty = f"no status times: {attrs.status_times} has none of {statuses} as keys"
+    return f"CASE WHEN has_status_times THEN {_sql_text(empty)} ELSE {missing} END"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_TIME_EXPECTED = f"{shapes.TIME_FORMATS}, {shapes.TIME_RANGE}"
+
+
+def _validated_sql(attrs: ItemAttributes | None = None, item_shapes: ItemShapes | None = None) -> str:
+    """Each parsed launch with ``reason``: why it is quarantined (the first defect found), NULL when it loads."""
+    attrs, item_shapes = attrs or ItemAttributes(), item_shapes or ItemShapes()
+    costs = {c: (getattr(attrs, c), n) for n, c in enumerate(_COSTS, 1)}
+    negative = " ".join(
+        f"WHEN {c} < 0 THEN {_sql_text(name + ' is negative (')} || trim(cost_texts[{n}]) || ')'"
+        for c, (name, n) in costs.items()
+    )
+    values = {
+        "NEGATIVE_COSTS": negative,
+        "NO_STATUS_TIMES": _no_status_times_reason(attrs, item_shapes),
+        "LAUNCH_ID": _sql_text(attrs.launch_id),
+        "STATUS_ATTRIBUTE": _sql_text(attrs.status),
+        "INPUT_SIZE": _sql_text(attrs.input_size_gb),
+        "SAMPLE_COUNT": _sql_text(attrs.sample_count),
+        "TOTAL_COST": _sql_text(attrs.total_cost),
+        "TIME_EXPECTED": _sql_text(f"expected {_TIME_EXPECTED}"),
+    }
+    return re.sub(r"@@(\w+)@@", lambda m: values[m.group(1)], _VALIDATED_SQL)
+
+
 _VALIDATED_SQL = """
-SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts),
+SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts, sample_number),
+    CASE WHEN sample_number = floor(sample_number) AND sample_number BETWEEN 0 AND 2147483647
+         THEN CAST(sample_number AS INTEGER) END AS sample_count,
     coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) AS launched_at,
     coalesce(complete_ts, failed_ts) AS ended_at,
     CASE
-        WHEN p.launch_id IS NULL THEN 'missing launch_id: the item has no key attribute'
-        WHEN p.status IS NULL THEN 'missing status'
+        WHEN p.type_error IS NOT NULL THEN p.type_error
+        WHEN p.launch_id IS NULL THEN 'missing launch_id: the item has no ' || @@LAUNCH_ID@@ || ' attribute (the key; '
+            || 'name yours as launch_id under [dynamodb.attributes])'
+        WHEN p.status IS NULL THEN 'missing status: the item has no ' || @@STATUS_ATTRIBUTE@@ || ' attribute'
         WHEN p.status NOT IN ('PREPARING', 'WAITING', 'READY', 'RUNNING', 'COMPLETE', 'FAILED')
-            THEN 'unknown status "' || p.status || '" (expected PREPARING, WAITING, READY, RUNNING, COMPLETE or FAILED)'
-        WHEN has_bad_status_time THEN 'unparseable timestamp in status times (expected ISO 8601 or epoch seconds)'
+            THEN 'unknown status ' || ll_quote(p.status) || ' (expected PREPARING, WAITING, READY, RUNNING, COMPLETE or FAILED)'
+        WHEN bad_status_time IS NOT NULL THEN bad_status_time
+        WHEN r.resource_error IS NOT NULL THEN r.resource_error
         WHEN r.bad_time_text IS NOT NULL
-            THEN 'unparseable timestamp "' || r.bad_time_text || '" on a consumed ' || r.bad_time_kind
-        WHEN bad_cost_field IS NOT NULL THEN bad_cost_field || ' is not a number: "'
-            || coalesce(list_filter(cost_texts, lambda x: TRY_CAST(trim(x) AS DECIMAL(18,6)) IS NULL AND x IS NOT NULL)[1], '')
-            || '"'
-        WHEN input_size_text IS NOT NULL AND (input_size_gb IS NULL OR input_size_gb < 0)
-            THEN 'input size is not a non-negative number: "' || input_size_text || '"'
-        WHEN coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) IS NULL
-            THEN 'no status times: the launch has no PREPARING (or any other) timestamp'
+            THEN 'unparseable timestamp ' || ll_quote(r.bad_time_text) || ' on a consumed ' || r.bad_time_kind || ': '
+            || @@TIME_EXPECTED@@
+        WHEN bad_cost_field IS NOT NULL THEN bad_cost_field
+            || CASE WHEN isfinite(TRY_CAST(trim(bad_cost_text) AS DOUBLE))
+                    THEN ' is out of range (at most 12 digits before the decimal point): ' ELSE ' is not a number: ' END
+            || ll_quote(bad_cost_text)
+        @@NEGATIVE_COSTS@@
+        WHEN input_size_text IS NOT NULL AND (input_size_gb IS NULL OR NOT isfinite(input_size_gb) OR input_size_gb < 0)
+            THEN @@INPUT_SIZE@@ || ' is not a number of at least 0: ' || ll_quote(input_size_text)
+        WHEN sample_count_text IS NOT NULL AND NOT coalesce(isfinite(sample_number)
+                AND sample_number = floor(sample_number) AND sample_number BETWEEN 0 AND 2147483647, false)
+            THEN @@SAMPLE_COUNT@@ || ' is not a whole number of at least 0: ' || ll_quote(sample_count_text)
+        WHEN coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) IS NULL THEN @@NO_STATUS_TIMES@@
         WHEN complete_ts IS NOT NULL AND failed_ts IS NOT NULL THEN 'both COMPLETE and FAILED times are set'
         WHEN list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)],
                          lambda x: x IS NOT NULL)
@@ -239,15 +280,23 @@ SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts),
         WHEN r.negative_kind IS NOT NULL THEN 'negative duration: a consumed ' || r.negative_kind || ' ends before it starts'
         WHEN total_cost IS NOT NULL
              AND coalesce(instance_cost, 0) + coalesce(volume_cost, 0) + coalesce(filesystem_cost, 0) > total_cost + 0.01
-            THEN 'cost parts (instance + volume + filesystem) exceed totalCost ' || CAST(total_cost AS VARCHAR)
+            THEN 'cost parts (instance + volume + filesystem) exceed ' || @@TOTAL_COST@@ || ' ' || CAST(total_cost AS VARCHAR)
         WHEN item_price_source NOT IN ('item', 'seqera')
-            THEN 'unknown price_source "' || item_price_source || '" (expected item or seqera)'
+            THEN 'unknown price_source ' || ll_quote(item_price_source) || ' (expected item or seqera)'
+        WHEN d.deleted_at IS NOT NULL AND (p.as_of_us IS NULL OR p.as_of_us <= epoch_us(d.deleted_at))
+            THEN 'launch deleted from the table at ' || strftime(d.deleted_at, '%Y-%m-%d %H:%M:%S') || ' UTC (an incremental '
+            || 'export; see launch_deletions): this item ' || CASE WHEN p.as_of_us IS NULL
+                THEN 'carries no time to show it is newer: load it from its export folder (with manifest-summary.json) '
+                     || 'or scan the table to bring the launch back'
+                ELSE 'is from before that (' || coalesce(strftime(ll_at(p.as_of_us), '%Y-%m-%d %H:%M:%S'), '?')
+                     || ' UTC): not loaded again' END
     END AS reason
 FROM parsed p
 LEFT JOIN (
     SELECT rn,
         arg_min(kind || ' ' || coalesce(resource_type, ''), resource_index)  -- the first such resource of the launch
             FILTER (WHERE ended_at < started_at) AS negative_kind,
+        arg_min(type_error, resource_index) FILTER (WHERE type_error IS NOT NULL) AS resource_error,
         first(CASE WHEN started_at IS NULL AND start_text IS NOT NULL THEN start_text
                    WHEN ended_at IS NULL AND end_text IS NOT NULL THEN end_text END)
             FILTER (WHERE (started_at IS NULL AND start_text IS NOT NULL) OR (ended_at IS NULL AND end_text IS NOT NULL))
@@ -257,6 +306,7 @@ LEFT JOIN (
             AS bad_time_kind
     FROM resources GROUP BY rn
 ) r USING (rn)
+LEFT JOIN (SELECT launch_id, max(deleted_at) AS deleted_at FROM launch_deletions GROUP BY ALL) d ON d.launch_id = p.launch_id
 """
 
 # What of a launch's resources goes into the launch's fingerprint.
@@ -325,6 +375,7 @@ class StageResult:
     launch_parts: dict[str, list[str]] = field(default_factory=dict)  # month -> files, relative to the warehouse root
     resource_parts: dict[str, list[str]] = field(default_factory=dict)
     quarantine_files: list[str] = field(default_factory=list)
+    deletes: int = 0  # incremental export deletes read (``changes``: applied by ``merge_launches``)
 
     def add(self, table_parts: dict[str, list[str]], written: dict[str, list[str]]) -> None:
         for part, files in written.items():
@@ -342,19 +393,26 @@ def _launch_fingerprint_sql() -> str:
     return f"CAST(hash({', '.join(content)}, resource_hash) AS VARCHAR)"
 
 
-def _validate_batch(con: duckdb.DuckDBPyConnection, attrs: ItemAttributes, run_id: str, base: Path) -> None:
+def _validate_batch(con: duckdb.DuckDBPyConnection, reader: _Reader, run_id: str, base: Path) -> None:
     """Parse and check the batch's launch items, keep each launch's latest state, and write out the bad records."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql('SELECT rn, source, Item FROM items', attrs)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql()}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_VALIDATED_SQL}")
-    con.execute(  # the same launch twice in a batch: its last line is its latest state
+    attrs, item_shapes = reader.attrs, reader.item_shapes
+    items = "SELECT rn, source, as_of_us, Item FROM items WHERE NOT is_delete"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql(items, attrs, item_shapes)}")
+    _name_types(con, reader)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql(attrs)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_validated_sql(attrs, item_shapes)}")
+    if reader.changes:
+        changes.quarantine_bad_deletes(con, shapes.split_path(attrs.launch_id)[0])
+    con.execute(  # the same launch twice in a batch: the latest write (or else its furthest state, its last line) wins
         "DELETE FROM validated WHERE rn IN (SELECT rn FROM validated WHERE reason IS NULL QUALIFY row_number() OVER "
-        "(PARTITION BY launch_id ORDER BY coalesce(ended_at, running_ts, ready_ts, waiting_ts, launched_at) DESC, "
-        "rn DESC) > 1)"
+        "(PARTITION BY launch_id ORDER BY as_of_us DESC NULLS LAST, "
+        "coalesce(ended_at, running_ts, ready_ts, waiting_ts, launched_at) DESC, rn DESC) > 1)"
     )
     con.execute(
         f"""COPY (
-            SELECT $run_id AS run_id, v.source, v.launch_id AS record_key, v.reason, to_json(i.Item) AS raw_record,
+            SELECT $run_id AS run_id, v.source, v.launch_id AS record_key, v.reason,
+                   CAST(json_strip_nulls(CASE WHEN i.change THEN to_json(struct_pack(Keys := i.Keys, NewImage := i.Item))
+                                              ELSE to_json(i.Item) END) AS VARCHAR) AS raw_record,
                    now()::TIMESTAMP AS quarantined_at
             FROM validated v JOIN items i ON i.rn = v.rn WHERE v.reason IS NOT NULL
         ) TO '{base}-quarantine.parquet' (FORMAT parquet)""",
@@ -383,7 +441,7 @@ def _stage_launches(writer: WarehouseWriter, result: StageResult, currency: str,
         result.resource_parts,
         writer.write_files(
             "launch_resources",
-            """SELECT r.* EXCLUDE (rn, start_text, end_text),
+            """SELECT r.* EXCLUDE (rn, start_text, end_text, type_error),
                   date_trunc('month', v.launched_at)::DATE AS launch_month, $run_id AS ingest_run_id
            FROM resource_rows r JOIN validated v USING (rn)""",
             {"run_id": writer.run_id},
@@ -409,23 +467,33 @@ def stage_items(
     currency: str = "USD",
     on_file: Callable[[Path, int], None] | None = None,  # called with each file and the items it held
     batch_bytes: int = BATCH_BYTES,
+    *,
+    item_shapes: ItemShapes | None = None,
+    file_times: dict[Path, int] | None = None,  # as_of_us of each file's items (a full export's exportTime, a scan's start)
+    track_seen: bool = False,  # keep every launch id read (a full source: ``changes.not_in_source``)
 ) -> StageResult:
     """Parse, validate and stage launch items from DynamoDB-JSON-lines files (plain or gzip).
 
-    Files are read in batches of up to ``batch_bytes`` on disk (each file parsed on every core), so
-    memory follows the batch, not the input; ``source`` labels the records
-    in ``quarantine`` (default: the file each came from).
+    A file is either ``{"Item": ...}`` lines (a full export, a scan) or an incremental export's
+    ``{"Metadata", "Keys", "NewImage", "OldImage"}`` lines, told apart by its first line. Files are read
+    in batches of up to ``batch_bytes`` on disk (each file parsed on every core), so memory follows the
+    batch, not the input; ``source`` labels the records in ``quarantine`` (default: the file each came from).
     """
     con = writer.con
+    con.execute("SET TimeZone = 'UTC'")  # an ISO 8601 time without an offset is UTC, whatever the machine's zone
     con.execute(_MACROS)
+    item_shapes = item_shapes or ItemShapes()
+    changes.create_tables(con, track_seen)
     stage_dir = writer.tmp / "stage"
     stage_dir.mkdir(exist_ok=True)
     result = StageResult()
     files = [Path(f) for f in files]
     for n, batch in enumerate(_batches(files, batch_bytes)):
-        rows = _read_batch(con, batch, attrs, source, stage_dir, n, result)
+        reader = _Reader(attrs, item_shapes, source, stage_dir, file_times or {})
+        rows = _read_batch(con, batch, reader, n, result)
         base = stage_dir / f"{n:05d}"
-        _validate_batch(con, attrs, writer.run_id, base)
+        _validate_batch(con, reader, writer.run_id, base)
+        changes.record_batch(con, f"stage{n:05d}", track_seen, reader.changes)
         if on_file:
             counts = dict(con.execute("SELECT filename, count(*) FROM items GROUP BY filename").fetchall())
             for path in batch:
@@ -436,6 +504,7 @@ def stage_items(
         result.records_read += rows
         _count_quarantined(con, result)
         result.quarantine_files.append(f"{base}-quarantine.parquet")
+    result.deletes = changes.count_deletes(con)
     for name in ("resources", "validated", "resource_rows"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return result
@@ -456,16 +525,69 @@ def _batches(files: list[Path], budget: int) -> Iterable[list[Path]]:
         yield batch
 
 
-def _read_batch(
-    con: duckdb.DuckDBPyConnection,
-    paths: list[Path],
-    attrs: ItemAttributes,
-    source: str | None,
-    stage_dir: Path,
-    n: int,
-    result: StageResult,
-) -> int:
-    """Make the files' items the view ``items`` (rn, filename, source, Item); lines that are not items are quarantined.
+ITEM, CHANGE = "item", "change"  # a file of {"Item": ...} lines; a file of an incremental export's lines
+
+
+@dataclass
+class _Reader:
+    """How the files of one batch are read: the item type, and the two line layouts rendered for Arrow and DuckDB."""
+
+    attrs: ItemAttributes
+    item_shapes: ItemShapes
+    source: str | None
+    stage_dir: Path
+    file_times: dict[Path, int]
+    changes: bool = False  # the batch holds an incremental export's lines
+    kinds: dict[str, str] = field(default_factory=dict)  # each file read: ITEM or CHANGE
+
+    def __post_init__(self) -> None:
+        import pyarrow as pa
+
+        changed = change_columns(self.attrs, self.item_shapes)
+        self.item = shapes.render_duckdb(changed["NewImage"])
+        self.meta = shapes.render_duckdb(changed["Metadata"])
+        self.keys = shapes.render_duckdb(changed["Keys"])
+        self.schemas = {
+            ITEM: pa.schema([("Item", shapes.render_arrow(changed["NewImage"]))]),
+            CHANGE: pa.schema([(k, shapes.render_arrow(v)) for k, v in changed.items()]),
+        }
+        self.columns = pa.schema(
+            [
+                ("filename", pa.string()),
+                ("source", pa.string()),
+                ("Item", self.schemas[ITEM].field("Item").type),
+                ("Metadata", self.schemas[CHANGE].field("Metadata").type),
+                ("Keys", self.schemas[CHANGE].field("Keys").type),
+                ("file_as_of", pa.int64()),
+                ("change", pa.bool_()),
+                ("is_delete", pa.bool_()),
+            ]
+        )
+
+    def spec(self, kind: str) -> str:
+        cols = (
+            f"'Item': '{self.item}'"
+            if kind == ITEM
+            else f"'Metadata': '{self.meta}', 'Keys': '{self.keys}', 'NewImage': '{self.item}'"
+        )
+        return f"columns={{{cols}}}, format='newline_delimited', maximum_object_size=16777216, filename=true"
+
+    def insert(self, kind: str) -> str:
+        picked = "Item, NULL, NULL" if kind == ITEM else "NewImage, Metadata, Keys"
+        return (
+            f"INSERT INTO items_read SELECT filename, coalesce($source, filename) AS source, {picked}, "
+            f"CAST($as_of AS BIGINT), {kind == CHANGE}, {'NewImage IS NULL' if kind == CHANGE else 'false'} "
+            f"FROM read_json($paths, {self.spec(kind)})"
+        )
+
+    def params(self, path: Path, kind: str, source: str | None = None) -> dict:
+        as_of = self.file_times.get(path) if kind == ITEM else None
+        return {"paths": [str(path)], "source": source if source is not None else self.source, "as_of": as_of}
+
+
+def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], reader: _Reader, n: int, result: StageResult) -> int:
+    """Make the files' items the view ``items`` (rn, filename, source, Item, Keys, change, as_of_us, key_id,
+    is_delete); lines that are not items are quarantined.
 
     The fast path parses a file with pyarrow's JSON reader (a third of the CPU of DuckDB's typed
     read_json) into the same type, and DuckDB scans the Arrow table where it lies. A file it cannot
@@ -474,32 +596,77 @@ def _read_batch(
     """
     import pyarrow as pa  # imported when there is something to parse: a re-ingest of unchanged files starts faster
 
-    typ = item_type(attrs)
-    schema = item_schema(attrs)
-    spec = f"columns={{'Item': '{typ}'}}, format='newline_delimited', maximum_object_size=16777216, filename=true"
-    insert = f"INSERT INTO items_read SELECT filename, coalesce($source, filename) AS source, Item FROM read_json($paths, {spec})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE items_read (filename VARCHAR, source VARCHAR, Item {typ})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE items_read (filename VARCHAR, source VARCHAR, Item {reader.item}, "
+        f"Metadata {reader.meta}, Keys {reader.keys}, file_as_of BIGINT, change BOOLEAN, is_delete BOOLEAN)"
+    )
     parsed: list[pa.Table] = []
     for k, path in enumerate(paths):
+        kind = _line_kind(path)
+        reader.changes = reader.changes or kind == CHANGE
+        reader.kinds[str(path)] = kind
         if path.stat().st_size <= _ARROW_MAX_BYTES:  # larger files go to DuckDB's reader, which spills past its limit
             try:
-                parsed.append(_parse_with_arrow(path, schema, source))
+                parsed.append(_parse_with_arrow(path, reader, kind))
                 continue
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, EOFError):  # DuckDB's reader sorts the file out
                 pass
         try:
-            con.execute(insert, {"paths": [str(path)], "source": source})
+            con.execute(reader.insert(kind), reader.params(path, kind))
         except duckdb.Error:
-            _read_damaged_file(con, path, insert, spec, source, stage_dir, f"{n:05d}-{k}", result)
-    columns = pa.schema([("filename", pa.string()), ("source", pa.string()), schema.field("Item")])
-    arrow = pa.concat_tables(parsed) if parsed else columns.empty_table()
+            _read_damaged_file(con, path, reader, kind, f"{n:05d}-{k}", result)
+    arrow = pa.concat_tables(parsed) if parsed else reader.columns.empty_table()
     arrow = arrow.append_column("rn", pa.array(range(arrow.num_rows), pa.int64()))
     con.register("items_arrow", arrow)
+    key = shapes.value_sql(shapes.split_path(reader.attrs.launch_id)[0], "Keys")
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW items AS SELECT rn, filename, source, Item FROM items_arrow "
-        f"UNION ALL SELECT rowid + {arrow.num_rows} AS rn, filename, source, Item FROM items_read"
+        "CREATE OR REPLACE TEMP VIEW items AS SELECT rn, filename, source, Item, Keys, change, is_delete, "
+        f"coalesce(TRY_CAST(Metadata.WriteTimestampMicros.N AS BIGINT), file_as_of) AS as_of_us, ll_text({key}) AS key_id "
+        "FROM (SELECT rn, filename, source, Item, Metadata, Keys, file_as_of, change, is_delete FROM items_arrow "
+        f"UNION ALL SELECT rowid + {arrow.num_rows} AS rn, * FROM items_read)"
     )
     return con.execute("SELECT count(*) FROM items").fetchone()[0]
+
+
+def _name_types(con: duckdb.DuckDBPyConnection, reader: _Reader) -> None:
+    """Name the type found in each reason of ``parsed`` that still holds a marker (an attribute of the wrong type).
+
+    Rare, so it may be slow: the files holding such items are read again by DuckDB with every value a whole
+    probe (``shapes.item_tree(wide=True)``), and the type of the flagged value is looked up by file and launch_id.
+    """
+    flagged = con.execute(
+        "SELECT DISTINCT i.filename FROM parsed p JOIN items i USING (rn) WHERE contains(p.type_error, chr(1))"
+    ).fetchall()
+    if not flagged:
+        return
+    wide = shapes.render_duckdb(shapes.item_tree(reader.attrs, reader.item_shapes, wide=True))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE wide_items (filename VARCHAR, Item {wide})")
+    for (filename,) in flagged:
+        if reader.kinds.get(filename) == CHANGE:
+            cols, item = f"'Metadata': '{reader.meta}', 'Keys': '{reader.keys}', 'NewImage': '{wide}'", "NewImage"
+        else:
+            cols, item = f"'Item': '{wide}'", "Item"
+        spec = f"columns={{{cols}}}, format='newline_delimited', maximum_object_size=16777216, filename=true, ignore_errors=true"
+        try:
+            con.execute(f"INSERT INTO wide_items SELECT filename, {item} FROM read_json($path, {spec})", {"path": filename})
+        except duckdb.Error:  # unreadable as a whole: its flagged values are named "of another type"
+            pass
+    con.execute(shapes.name_types_sql(reader.attrs, reader.item_shapes, "wide_items"))
+    con.execute("DROP TABLE wide_items")
+
+
+def _line_kind(path: Path) -> str:
+    """``change`` when the file's first line is an incremental export's (Keys, NewImage, OldImage, Metadata)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            first = next((line for line in fh if line.strip()), b"")
+        doc = orjson.loads(first)
+    except (OSError, EOFError, zlib.error, ValueError):
+        return ITEM
+    if isinstance(doc, dict) and "Item" not in doc and doc.keys() & {"Keys", "NewImage", "OldImage", "Metadata"}:
+        return CHANGE
+    return ITEM
 
 
 def _drop_items(con: duckdb.DuckDBPyConnection) -> None:
@@ -510,39 +677,53 @@ def _drop_items(con: duckdb.DuckDBPyConnection) -> None:
 _ARROW_MAX_BYTES = 16 << 20  # about 125k items gzipped: Arrow holds a file whole, so larger ones go to DuckDB
 
 
-def _parse_with_arrow(path: Path, schema: pa.Schema, source: str | None) -> pa.Table:
-    """The file's items as an Arrow table (filename, source, Item); raises if any line does not fit ``schema``."""
+def _parse_with_arrow(path: Path, reader: _Reader, kind: str) -> pa.Table:
+    """The file's lines as an Arrow table in ``reader.columns``; raises if any line does not fit the schema."""
     import pyarrow as pa
+    import pyarrow.compute  # noqa: F401 (pa.compute.is_null)
     import pyarrow.json as pa_json
 
     table = pa_json.read_json(
         pa.input_stream(str(path), compression="detect"),
         read_options=pa_json.ReadOptions(block_size=8 << 20),
-        parse_options=pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+        parse_options=pa_json.ParseOptions(explicit_schema=reader.schemas[kind], unexpected_field_behavior="ignore"),
         memory_pool=pa.system_memory_pool(),  # gives freed memory back, so the peak RSS stays where DuckDB's limit puts it
     )
     rows = table.num_rows
-    label = source if source is not None else str(path)
+    label = reader.source if reader.source is not None else str(path)
+    columns = reader.columns
+    if kind == ITEM:
+        item = table.column("Item")
+        meta, keys = pa.nulls(rows, columns.field("Metadata").type), pa.nulls(rows, columns.field("Keys").type)
+    else:
+        item, meta, keys = table.column("NewImage"), table.column("Metadata"), table.column("Keys")
+    as_of = reader.file_times.get(path) if kind == ITEM else None
     return pa.table(
-        {
-            "filename": pa.array([str(path)] * rows, pa.string()),
-            "source": pa.array([label] * rows, pa.string()),
-            "Item": table.column("Item"),
-        }
+        [
+            pa.array([str(path)] * rows, pa.string()),
+            pa.array([label] * rows, pa.string()),
+            item,
+            meta,
+            keys,
+            pa.array([as_of] * rows, pa.int64()),
+            pa.array([kind == CHANGE] * rows, pa.bool_()),
+            pa.compute.is_null(item) if kind == CHANGE else pa.array([False] * rows, pa.bool_()),
+        ],
+        schema=columns,
     )
 
 
-def _read_damaged_file(
-    con, path: Path, insert: str, spec: str, source: str | None, stage_dir: Path, tag: str, result: StageResult
-) -> None:
+def _read_damaged_file(con, path: Path, reader: _Reader, kind: str, tag: str, result: StageResult) -> None:
     """A malformed line spoils DuckDB's bulk read: sort this file's lines, good from bad, in Python,
     quarantine the bad ones with their line number, and load the rest.
 
     Lines that are not JSON items are found in one pass; only if DuckDB still refuses what is left
     is each remaining line tried on its own (slow, and rare: a value of a type DuckDB cannot read).
     """
+    stage_dir = reader.stage_dir
     clean = stage_dir / f"{tag}-clean.json"
-    label = source or str(path)
+    label = reader.source or str(path)
+    insert, params = reader.insert(kind), {**reader.params(path, kind, label), "paths": [str(clean)]}
     bad = []
     kept: list[tuple[int, bytes]] = []
     opener = gzip.open if path.suffix == ".gz" else open
@@ -552,7 +733,7 @@ def _read_damaged_file(
                 continue
             try:
                 doc = orjson.loads(line)
-                if not isinstance(doc, dict) or not isinstance(doc.get("Item"), dict):
+                if not _is_line_of(doc, kind):
                     raise ValueError("no Item object")
             except ValueError as exc:
                 why = "not valid JSON" if isinstance(exc, orjson.JSONDecodeError) else "not a DynamoDB JSON item"
@@ -561,32 +742,44 @@ def _read_damaged_file(
             kept.append((lineno, line.rstrip(b"\n") + b"\n"))
     clean.write_bytes(b"".join(line for _, line in kept))
     try:
-        con.execute(insert, {"paths": [str(clean)], "source": label})
+        con.execute(insert, params)
     except duckdb.Error:
         survivors = []
         for lineno, line in kept:
             try:
-                con.execute(f"SELECT * FROM read_json(?, {spec})", [_one_line_file(stage_dir, line)]).fetchall()
+                con.execute(f"SELECT * FROM read_json(?, {reader.spec(kind)})", [_one_line_file(stage_dir, line)]).fetchall()
                 survivors.append(line)
             except duckdb.Error:
                 bad.append((label, f"line {lineno} is not a DynamoDB JSON item", line.decode("utf-8", "replace")[:10000]))
         clean.write_bytes(b"".join(survivors))
-        con.execute(insert, {"paths": [str(clean)], "source": label})
+        con.execute(insert, params)
     con.execute("UPDATE items_read SET filename = $orig WHERE filename = $clean", {"orig": str(path), "clean": str(clean)})
     if bad:
-        con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (source VARCHAR, reason VARCHAR, raw_record VARCHAR)")
-        con.executemany("INSERT INTO bad_lines VALUES (?, ?, ?)", bad)
-        out_file = stage_dir / f"{tag}-badlines-quarantine.parquet"
-        con.execute(
-            "COPY (SELECT '' AS run_id, source, CAST(NULL AS VARCHAR) AS record_key, reason, raw_record, "
-            f"now()::TIMESTAMP AS quarantined_at FROM bad_lines) TO '{out_file}' (FORMAT parquet)"
-        )
-        result.quarantine_files.append(str(out_file))
-        result.quarantined += len(bad)
-        result.records_read += len(bad)
-        for _, reason, _ in bad:
-            key = reason if reason.startswith((CUT_SHORT, UNREADABLE)) else "line is " + reason.split(" is ", 1)[1]
-            result.reasons[key] = result.reasons.get(key, 0) + 1
+        _quarantine_lines(con, bad, stage_dir / f"{tag}-badlines-quarantine.parquet", result)
+
+
+def _is_line_of(doc, kind: str) -> bool:
+    """An ``{"Item": {...}}`` line, or an incremental export line with a Keys or NewImage object."""
+    if not isinstance(doc, dict):
+        return False
+    if kind == ITEM:
+        return isinstance(doc.get("Item"), dict)
+    return isinstance(doc.get("Keys"), dict) or isinstance(doc.get("NewImage"), dict)
+
+
+def _quarantine_lines(con, bad: list[tuple[str, str, str]], out_file: Path, result: StageResult) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (source VARCHAR, reason VARCHAR, raw_record VARCHAR)")
+    con.executemany("INSERT INTO bad_lines VALUES (?, ?, ?)", bad)
+    con.execute(
+        "COPY (SELECT '' AS run_id, source, CAST(NULL AS VARCHAR) AS record_key, reason, raw_record, "
+        f"now()::TIMESTAMP AS quarantined_at FROM bad_lines) TO '{out_file}' (FORMAT parquet)"
+    )
+    result.quarantine_files.append(str(out_file))
+    result.quarantined += len(bad)
+    result.records_read += len(bad)
+    for _, reason, _ in bad:
+        key = reason if reason.startswith((CUT_SHORT, UNREADABLE)) else "line is " + reason.split(" is ", 1)[1]
+        result.reasons[key] = result.reasons.get(key, 0) + 1
 
 
 CUT_SHORT = "file cut short"
@@ -633,26 +826,27 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
     that already has rows is rewritten: its unchanged rows plus the changed ones.
     """
     con = writer.con
-    if not staged.launch_parts:
+    if staged.deletes:
+        changes.settle_deletes(con)
+    gone = con.execute("SELECT count(*) FROM gone_launches").fetchone()[0] if staged.deletes else 0
+    if not staged.launch_parts and not gone:
         return MergeResult(0, 0)
     root = writer.root.resolve()
 
     def paths(parts: dict[str, list[str]], months=None) -> list[str]:
         return [str(root / f) for m, files in sorted(parts.items()) if months is None or m in months for f in files]
 
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE incoming AS SELECT launch_id, strftime(launch_month, '%Y-%m') AS month, row_hash, "
-        "coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) AS latest, "
-        f"{_BATCH} AS batch FROM read_parquet($files, filename = true)",
-        {"files": paths(staged.launch_parts)},
-    )
+    _incoming(con, paths(staged.launch_parts))
     rows, keys = con.execute("SELECT count(*), count(DISTINCT launch_id) FROM incoming").fetchone()
     duplicates = rows != keys
-    if duplicates:  # the same launch twice in one input: keep its latest state
+    if duplicates:  # the same launch twice in one input: keep its latest write (or else its furthest state)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming "
-            "QUALIFY row_number() OVER (PARTITION BY launch_id ORDER BY latest DESC, batch DESC) = 1"
+            "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming QUALIFY row_number() OVER "
+            "(PARTITION BY launch_id ORDER BY as_of_us DESC NULLS LAST, latest DESC, batch DESC) = 1"
         )
+    if staged.deletes:  # a launch deleted after every state read of it is not loaded
+        removed = con.execute("DELETE FROM incoming WHERE launch_id IN (SELECT launch_id FROM deleted_launches)").fetchone()
+        duplicates = duplicates or bool(removed and removed[0])
     # row_hash covers the launch row and its resources: equal hash, nothing to write.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE changed AS SELECT i.launch_id, i.month, i.batch FROM incoming i "
@@ -661,11 +855,11 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
     changed = con.execute("SELECT count(*) FROM changed").fetchone()[0]
     incoming = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
     adopted: set[str] = set()
-    if changed:
+    if changed or gone:
         months = {
             m
             for (m,) in con.execute(
-                "SELECT DISTINCT month FROM changed UNION "
+                "SELECT DISTINCT month FROM changed UNION SELECT DISTINCT month FROM gone_launches UNION "
                 "SELECT DISTINCT strftime(launch_month, '%Y-%m') FROM launches WHERE launch_id IN (SELECT launch_id FROM changed)"
             ).fetchall()
         }
@@ -693,7 +887,7 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
             written = writer.write_partitions(
                 table,
                 f"""SELECT * FROM {table} WHERE strftime(launch_month, '%Y-%m') IN (SELECT unnest($months))
-                      AND launch_id NOT IN (SELECT launch_id FROM changed)
+                      AND launch_id NOT IN (SELECT launch_id FROM changed UNION ALL SELECT launch_id FROM gone_launches)
                     UNION ALL BY NAME {newer}""",
                 {"months": rewrite, **({"files": new_rows} if new_rows else {})},
             )
@@ -704,6 +898,24 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
                 for f in files:
                     (root / f).unlink(missing_ok=True)
     return MergeResult(changed, incoming - changed)
+
+
+def _incoming(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    """``incoming``: each staged launch row's key, month, fingerprint, furthest state, batch and the time of its state."""
+    if not files:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE incoming (launch_id VARCHAR, month VARCHAR, row_hash VARCHAR, latest TIMESTAMP, "
+            "batch VARCHAR, as_of_us BIGINT)"
+        )
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE incoming AS SELECT i.*, v.as_of_us FROM ("
+        "SELECT launch_id, strftime(launch_month, '%Y-%m') AS month, row_hash, "
+        "coalesce(ended_at, running_at, ready_at, waiting_at, launched_at) AS latest, "
+        f"{_BATCH} AS batch FROM read_parquet($files, filename = true)) i "
+        "LEFT JOIN launch_versions v ON v.launch_id = i.launch_id AND v.batch = i.batch",
+        {"files": files},
+    )
 
 
 def stage_quarantine(writer: WarehouseWriter, staged: StageResult) -> None:

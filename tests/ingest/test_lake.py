@@ -31,6 +31,7 @@ PARTITIONED_BY = {
     "costs_monthly": ("usage_month", "date"),
     "job_runs": ("run_id", "string"),
     "quarantine": ("run_id", "string"),
+    "launch_deletions": ("run_id", "string"),
     "closed_statements": ("statement_month", "date"),
     "prices": ("service", "string"),
     "launch_costs": ("launch_month", "date"),
@@ -38,6 +39,7 @@ PARTITIONED_BY = {
     "cost_forecasts": ("ingest_run_id", "string"),
     "launch_tasks": ("launch_month", "date"),
     "launch_billed_costs": ("usage_month", "date"),
+    "audit_events": ("event_month", "date"),
 }
 
 
