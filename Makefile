@@ -21,6 +21,14 @@ $(VENV)/.installed-test: requirements-test.txt requirements.txt $(VENV)/.install
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
+# The FinOps Foundation's focus-validator pins numpy<2 and pandas<3: it gets its own virtualenv inside .venv
+FOCUS_VALIDATOR := $(VENV)/focus-validator
+$(FOCUS_VALIDATOR)/.installed: requirements-focus-validator.txt | $(BIN)/python
+	$(PYTHON) -m venv $(FOCUS_VALIDATOR)
+	$(FOCUS_VALIDATOR)/bin/pip install --quiet --upgrade pip
+	$(FOCUS_VALIDATOR)/bin/pip install --quiet -r requirements-focus-validator.txt
+	touch $@
+
 ## Build the demo warehouse if there is none, then serve the dashboard on http://localhost:$(PORT)
 run: $(VENV)/.installed
 	@test -f $(DATA_DIR)/warehouse/manifest.json || $(MAKE) --no-print-directory demo-warehouse
@@ -44,7 +52,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed-test chromium lint
+test: $(VENV)/.installed-test $(FOCUS_VALIDATOR)/.installed chromium lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test

@@ -9,7 +9,6 @@ resource; see ``chargeback.statement``) so that, per consumer, it too adds up to
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from chargeback.rules import Rules
-from chargeback.statement import MEASURE, OUTSIDE, ROUNDING, ROUNDING_RULE, UNALLOCATED, Statement
+from chargeback.statement import MEASURE, OUTSIDE, ROUNDING, ROUNDING_RULE, UNALLOCATED, Statement, mask_names
 from core.months import month_label, next_month
 
 ZERO = Decimal("0.00")
@@ -57,6 +56,15 @@ RECONCILIATION_NOTE = (
     "Direct + shared + credits + unallocated + rounding = the bill of the month, to the cent; adjustments "
     "(restatements of closed months) come on top. " + ROUNDING_RULE[0].upper() + ROUNDING_RULE[1:] + "."
 )
+
+
+def scoped_note(consumers: Iterable[str]) -> str:
+    """What a statement cut to some consumers (``Statement.visible_to``) says instead of the reconciliation to the bill."""
+    return (
+        f"Only the lines charged to {', '.join(consumers)}: direct + shared + credits + adjustments = their total. "
+        "The month's bill, other consumers' lines and the lines for nobody (untagged spend, rounding) are not part of it; "
+        "every line is still allocated from the whole month's bill by the same rules."
+    )
 
 
 def per_launch(total: Decimal, launches: int | None) -> Decimal | None:
@@ -141,18 +149,22 @@ class Header:
     def items(self) -> list[tuple[str, str]]:
         s = self.statement
         status = f"closed {s.closed_at:%Y-%m-%d %H:%M} UTC (run {s.closed_by_run_id})" if s.closed else "open (may still change)"
+        if s.scope is None:
+            bill = f"{s.bill_total:,} {s.currency} from {s.bill_source or 'no source yet'} (billed {s.billed_total:,})"
+        else:
+            bill = f"not shown: only the lines of {', '.join(s.scope)} ({s.bill_source or 'no source yet'})"
         return [
             ("Statement", f"Launch Ledger chargeback statement, {s.label}"),
             ("Period", f"{s.month.isoformat()} to {(next_month(s.month)).isoformat()} (UTC, end exclusive)"),
             ("Currency", s.currency),
             ("Measure", MEASURE),
-            ("Bill", f"{s.bill_total:,} {s.currency} from {s.bill_source or 'no source yet'} (billed {s.billed_total:,})"),
+            ("Bill", bill),
             ("Adjustments", f"{s.adjustments_total:,} {s.currency} (restatements of closed months)"),
             ("Statement total", f"{s.total:,} {s.currency}"),
             ("Status", status),
             ("Rules", f"{self.rules.path or 'allocation rules'} (fingerprint {s.rules_fingerprint[:12]})"),
             ("Filters", self.filters),
-            ("Reconciliation", RECONCILIATION_NOTE),
+            ("Reconciliation", RECONCILIATION_NOTE if s.scope is None else scoped_note(s.scope)),
             *[("Note", n) for n in s.notes],
         ]
 
@@ -214,7 +226,7 @@ def to_xlsx(lines: pd.DataFrame, header: Header) -> bytes:
     nobody = lines[[c is None for c in lines["consumer"]]]
     if len(nobody):
         _write_frame(book.create_sheet(_sheet_name(UNALLOCATED, taken)), line_table(nobody))
-    _write_frame(book.create_sheet(_sheet_name("Rules", taken)), rules_table(header.rules))
+    _write_frame(book.create_sheet(_sheet_name("Rules", taken)), rules_table(header.rules, header.statement.scope))
     about = book.create_sheet(_sheet_name("About", taken))
     for key, value in header.items():
         about.append([key, value])
@@ -225,8 +237,22 @@ def to_xlsx(lines: pd.DataFrame, header: Header) -> bytes:
     return buffer.getvalue()
 
 
-def rules_table(rules: Rules) -> pd.DataFrame:
-    """The shared-cost rules in words: name, which charges, the method and what it splits by."""
+def named_consumers(rules: Rules) -> set[str]:
+    """Every consumer (or tag value) the allocation rules name: aliases, targets, percentages, tag patterns."""
+    names = set(rules.aliases) | set(rules.aliases.values())
+    for shared in rules.shared:
+        names |= set(shared.targets) | set(shared.percentages) | {c for c in shared.consumers if c}
+    return names
+
+
+def rules_table(rules: Rules, consumers: Iterable[str] | None = None) -> pd.DataFrame:
+    """The shared-cost rules in words: name, which charges, the method and what it splits by.
+
+    With ``consumers`` (a statement cut to them), every other consumer the rules name reads "another consumer".
+    """
+    if consumers is not None:
+        hidden = named_consumers(rules) - set(consumers)
+        return rules_table(rules).map(lambda v: mask_names(v, hidden) if isinstance(v, str) else v)
     rows = [
         {
             "Shared cost": s.name,
@@ -259,163 +285,14 @@ def _money(value: Decimal | None) -> str:
 
 
 def to_pdf(lines: pd.DataFrame, header: Header, consumers: Iterable[str] | None = None) -> bytes:
-    """A statement a person can forward: the summary, then each consumer's lines, totals in bold.
-
-    Uncompressed (statements are a few pages), so the figures can be read back and checked.
+    """A statement a person can forward (``chargeback.pdf``): the summary, then each consumer on its own page with its
+    own total, headers that wrap instead of overlapping, and "page N of M", the month and the rules' fingerprint below.
     """
-    from fpdf import FPDF
+    from chargeback.pdf import statement_pdf  # it builds on this module's tables
 
-    s = header.statement
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.compress = False
-    pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.set_title(f"Chargeback statement {s.label}")
-    pdf.set_creator("Launch Ledger")
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, _latin(f"Chargeback statement - {s.label} ({s.currency})"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8.5)
-    for key, value in header.items():
-        pdf.multi_cell(0, 4.5, _latin(f"{key}: {value}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    table = summary(lines)
-    widths = (62, 27, 27, 27, 27, 28, 28, 18, 24)  # 268 mm: A4 landscape less the margins
-    _pdf_table(pdf, "Summary by consumer", table, widths, s.currency)
-    wanted = sorted({c for c in lines["consumer"] if c is not None}) if consumers is None else list(consumers)
-    for consumer in wanted:
-        rows = lines[[c == consumer for c in lines["consumer"]]]
-        _pdf_lines(pdf, f"{consumer} - statement {s.label}", rows, s.currency)
-    nobody = lines[[c is None for c in lines["consumer"]]]
-    if len(nobody):
-        _pdf_lines(pdf, f"{UNALLOCATED}, rounding and other lines - {s.label}", nobody, s.currency)
-    return bytes(pdf.output())
+    return statement_pdf(lines, header, consumers)
 
 
-def _pdf_lines(pdf, title: str, rows: pd.DataFrame, currency: str) -> None:
-    table = line_table(rows)[["Line", "Kind", "Rule", "Launches", "Amount", "Billed", "Cost per launch"]]
-    table.iloc[-1, 0] = TOTAL
-    _pdf_table(pdf, title, table, (64, 18, 100, 16, 24, 24, 24), currency)
+# --- FOCUS: chargeback.focus (every FOCUS 1.0 Mandatory column; checked by the FinOps Foundation's validator) -----
 
-
-def _pdf_table(pdf, title: str, table: pd.DataFrame, widths: tuple, currency: str) -> None:
-    pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 7, _latin(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 8)
-    for column, width in zip(table.columns, widths, strict=True):
-        label = f"{column} ({currency})" if column in MONEY_COLUMNS else column
-        pdf.cell(width, 5.5, _latin(label), border="B", align="R" if column in MONEY_COLUMNS or column == "Launches" else "L")
-    pdf.ln()
-    for row in table.itertuples(index=False):
-        bold = row[0] == TOTAL
-        pdf.set_font("Helvetica", "B" if bold else "", 8)
-        for column, width, value in zip(table.columns, widths, row, strict=True):
-            if column in MONEY_COLUMNS:
-                text, align = _money(value), "R"
-            elif column == "Launches":
-                text, align = ("" if value is None else f"{int(value):,}"), "R"
-            else:
-                text, align = _latin(value), "L"
-            while text and pdf.get_string_width(text) > width - 1.5:
-                text = text[:-2] + "~"
-            pdf.cell(width, 5, text, border="T" if bold else 0, align=align)
-        pdf.ln()
-
-
-# --- FOCUS --------------------------------------------------------------------------------------------
-
-FOCUS_COLUMNS = (
-    "BilledCost",
-    "BillingAccountId",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "EffectiveCost",
-    "InvoiceIssuerName",
-    "ListCost",
-    "ProviderName",
-    "PublisherName",
-    "ResourceId",
-    "ServiceName",
-    "SubAccountId",
-    "Tags",
-    "x_Consumer",
-    "x_AllocationLine",
-    "x_AllocationKind",
-    "x_AllocationRule",
-    "x_StatementStatus",
-)
-
-
-def focus_frame(statement: Statement, rules: Rules) -> pd.DataFrame:
-    """The month's allocated costs as FOCUS 1.0 rows: one per statement line and charge, the consumer in Tags.
-
-    Always the whole month (filters only change what a page shows). EffectiveCost and BilledCost of
-    a consumer's rows add up to its statement lines, and all rows to the statement total. A closed
-    month has only its frozen lines, so its rows are one per line. Custom columns are prefixed ``x_``.
-    """
-    start, end = f"{statement.month.isoformat()}T00:00:00Z", f"{next_month(statement.month).isoformat()}T00:00:00Z"
-    if statement.closed or not len(statement.charges):
-        charges = [
-            {
-                **line,
-                "provider": None,
-                "service": None,
-                "account_id": None,
-                "resource_id": None,
-                "charge_category": "Adjustment"
-                if line["line_kind"] in ("adjustment", "rounding")
-                else ("Credit" if line["line_kind"] == "credit" else "Usage"),
-                "effective_cost": line["amount"],
-                "billed_cost": line["billed_amount"],
-                "list_cost": None,
-            }
-            for line in statement.lines.to_dict("records")
-        ]
-    else:
-        charges = statement.charges.to_dict("records")
-    default_provider = "AWS" if statement.bill_source in ("cur", "cost-explorer") else None
-    rows = []
-    for c in charges:
-        tags = {rules.tag: c["consumer"]} if c["consumer"] is not None else {}
-        rows.append(
-            {
-                "BilledCost": c["billed_cost"],
-                "BillingAccountId": None,
-                "BillingCurrency": statement.currency,
-                "BillingPeriodEnd": end,
-                "BillingPeriodStart": start,
-                "ChargeCategory": c["charge_category"],
-                "ChargeClass": "Correction" if c["line_kind"] == "adjustment" else None,
-                "ChargeDescription": f"{c['line']} ({c['line_kind']}): {c['rule']}",
-                "ChargeFrequency": "Usage-Based",
-                "ChargePeriodEnd": end,
-                "ChargePeriodStart": start,
-                "EffectiveCost": c["effective_cost"],
-                "InvoiceIssuerName": None,
-                "ListCost": c.get("list_cost"),
-                "ProviderName": c.get("provider") or default_provider,
-                "PublisherName": c.get("provider") or default_provider,
-                "ResourceId": c["resource_id"],
-                "ServiceName": c["service"],
-                "SubAccountId": c["account_id"],
-                "Tags": json.dumps(tags, sort_keys=True),
-                "x_Consumer": c["consumer"],
-                "x_AllocationLine": c["line"],
-                "x_AllocationKind": c["line_kind"],
-                "x_AllocationRule": c["rule"],
-                "x_StatementStatus": statement.status,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(FOCUS_COLUMNS), dtype=object)
-
-
-def to_focus_csv(statement: Statement, rules: Rules) -> bytes:
-    frame = focus_frame(statement, rules)
-    return frame.apply(lambda column: [_plain(v) for v in column]).to_csv(index=False, lineterminator="\n").encode("utf-8")
+from chargeback.focus import FOCUS_COLUMNS, focus_frame, to_focus_csv  # noqa: E402, F401  (re-exported: their old home)

@@ -25,6 +25,7 @@ cent, for every month and every filter (a filter folds what it hides into one "o
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -148,6 +149,7 @@ class Statement:
     closed_by_run_id: str | None = None
     restated: Decimal | None = None
     notes: tuple[str, ...] = ()
+    scope: tuple[str, ...] | None = None  # the consumers whose lines it holds (``visible_to``); None: the whole month
 
     @property
     def label(self) -> str:
@@ -186,6 +188,47 @@ class Statement:
                 )
         return self
 
+    def visible_to(self, consumers: Iterable[str] | None, names: Iterable[str] = ()) -> Statement:
+        """The statement as a reader of ``consumers`` only may see it (None: every consumer, unchanged).
+
+        The month is always allocated whole (a shared cost's split depends on every consumer's usage);
+        this keeps the lines charged to ``consumers`` (direct, shared, credit, adjustment) and the charges
+        behind them, and nothing else: no other consumer's line, no line for nobody (untagged spend,
+        rounding), no bill total (its "bill" is the sum of the lines it keeps), every amount in a note
+        (the size of a shared pool, a restated bill) withheld, and every other consumer named in a rule
+        or note (the statement's own, and ``names``: those the allocation rules name) read as "another consumer".
+        """
+        if consumers is None:
+            return self
+        allowed = set(consumers)
+        hidden = (set(self.consumers) | set(names)) - allowed
+
+        def clean(text):
+            return mask_names(withhold_amounts(text), hidden)
+
+        kept = [
+            {**line, "rule": mask_names(line["rule"], hidden), "note": clean(line["note"])}
+            for line in self.lines.to_dict("records")
+            if line["consumer"] is not None and line["consumer"] in allowed
+        ]
+        lines = lines_frame(kept)
+        body = lines[lines["line_kind"] != "adjustment"]
+        mask = pd.Series([c is not None and c in allowed for c in self.charges["consumer"]], index=self.charges.index, dtype=bool)
+        charges = self.charges[mask].reset_index(drop=True)
+        charges["rule"] = [mask_names(r, hidden) for r in charges["rule"]]
+        total = sum(body["amount"], Decimal("0.00"))
+        return replace(
+            self,
+            lines=lines,
+            charges=charges,
+            bill_total=total,
+            billed_total=sum(body["billed_amount"], Decimal("0.00")),
+            bill_exact=total,
+            restated=None,
+            notes=tuple(clean(n) for n in self.notes),
+            scope=tuple(sorted(allowed)),
+        )
+
     def view(
         self, consumers: Iterable[str] = (), workflow_types: Iterable[str] = (), platforms: Iterable[str] = ()
     ) -> pd.DataFrame:
@@ -223,6 +266,27 @@ class Statement:
             launches=int(sum(v for v in hidden["launches"] if v is not None and not pd.isna(v))) or None,
         )
         return lines_frame([*lines[mask].to_dict("records"), outside])
+
+
+_AMOUNT = re.compile(r"[-+]?\d[\d,]*\.\d+")
+WITHHELD = "(amount withheld)"
+
+
+ANOTHER = "another consumer"
+
+
+def withhold_amounts(text: str | None) -> str | None:
+    """``text`` with every decimal amount replaced: a viewer's notes never state a figure of the whole month."""
+    return None if text is None else _AMOUNT.sub(WITHHELD, text)
+
+
+def mask_names(text: str | None, names: Iterable[str]) -> str | None:
+    """``text`` with each of ``names`` (as a whole word) read as "another consumer"."""
+    if text is None:
+        return None
+    for name in sorted((n for n in names if n), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", ANOTHER, text)
+    return text
 
 
 def _line(

@@ -245,6 +245,22 @@ def computed_vs_billed_bars(lines: pd.DataFrame, currency: str = "USD") -> go.Fi
     return fig
 
 
+def run_reconciliation_bars(lines: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Per run: the recorded (manager or Seqera), engine and billed (split, split + unused) cost side by side."""
+    fig = go.Figure()
+    x = lines["launch_id"].tolist()
+    for column, name, color in (
+        ("recorded_cost", "recorded (workflow manager or Seqera)", "#9aa5b1"),
+        ("engine_cost", "engine (list and Spot prices)", "#2680c2"),
+        ("split_cost", "billed split cost", "#f0b429"),
+        ("split_with_unused_cost", "billed split + unused", "#de911d"),
+    ):
+        fig.add_bar(name=name, x=x, y=as_float(lines[column]), marker_color=color)
+    fig.update_layout(title="Cost per run: recorded, engine and billed", barmode="group", yaxis_title=currency, **LAYOUT)
+    fig.update_xaxes(type="category")
+    return fig
+
+
 def statement_bars(summary: pd.DataFrame, s: Statement) -> go.Figure:
     """Stacked bars per consumer: direct, shared, credits (credits below zero); then the unallocated lines."""
     named = summary[summary["Direct"].notna() & (summary["Consumer"] != TOTAL)]

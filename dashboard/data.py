@@ -7,11 +7,17 @@ result cache, so new data shows up without a restart. Old entries age out (max_e
 With ``engine = "athena"`` under ``[athena]`` the "connection" is a ``queries.athena.AthenaEngine``
 (no DuckDB, no local warehouse): the same query functions run on Athena. The ingest may run on
 another machine, so the version is a time window: results are at most ATHENA_REFRESH_SECONDS old.
+
+**Scoping.** Every call here is for the person of this run (``dashboard.auth.current()``): ``for_reader``
+puts their ``Reader`` into the filters and into the ``reader`` option of every named query (and computed
+result) that takes one, whatever the page passed, before anything is looked up in a cache. So the
+reader is part of every cache key, and a page can neither forget nor widen it.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -20,13 +26,16 @@ import streamlit as st
 
 import chargeback
 import queries
+from core.access import Reader
 from core.errors import LedgerError
 from core.settings import AthenaSettings, PricingSettings, load_settings
+from dashboard import auth
 from pricing import reconcile, whatif
 from pricing.engine import Rules
 from pricing.whatif import WhatIf
 from queries import FilterOptions, Filters
 from queries.engine import QueryEngine
+from warehouse import audit
 from warehouse.store import connect, warehouse_version
 
 # Results computed from named queries that pages also fetch by name (cached the same way).
@@ -42,6 +51,30 @@ def _call(handle, name: str, filters: Filters | None, kwargs: dict):
     if name not in queries.REGISTRY:
         raise LedgerError(f"there is no named query {name!r}; the named queries are: {', '.join(queries.REGISTRY)}")
     return queries.REGISTRY[name].call(handle, filters, **kwargs)
+
+
+def takes_reader(name: str) -> bool:
+    """Whether the named query (or computed result) takes the ``reader`` option (the filtered ones carry it in Filters)."""
+    return name in COMPUTED or (name in queries.REGISTRY and "reader" in queries.REGISTRY[name].options)
+
+
+def for_reader(name: str, filters: Filters | None, kwargs: dict, reader: Reader) -> tuple[Filters | None, dict]:
+    """``filters`` and ``kwargs`` bound to ``reader``: what every call of this module runs and caches with."""
+    if filters is not None:
+        filters = replace(filters, reader=reader)
+    if takes_reader(name):
+        kwargs = {**kwargs, "reader": reader}
+    return filters, kwargs
+
+
+def reader() -> Reader:
+    """The reader of this run: the signed-in user's (every consumer, with sign-in off)."""
+    return auth.current().reader
+
+
+def scoped(filters: Filters) -> Filters:
+    """The filters bound to this run's reader (for the caches below, keyed on the filters)."""
+    return replace(filters, reader=reader())
 
 
 ATHENA_REFRESH_SECONDS = 600
@@ -84,13 +117,19 @@ def current_version() -> str:
     return warehouse_version(str(settings.data_dir.resolve()))
 
 
+def _fetch_for_reader(name: str, filters: Filters | None, kwargs: dict) -> pd.DataFrame:
+    """The cached result of a named query for this run's reader; a LedgerError when it cannot be had."""
+    filters, kwargs = for_reader(name, filters, kwargs, reader())
+    settings = load_settings()
+    directory = str(settings.data_dir.resolve())
+    athena = settings.athena if settings.athena.engine == "athena" else None
+    return _fetch(name, directory, current_version(), filters, tuple(sorted(kwargs.items())), athena)
+
+
 def fetch(name: str, filters: Filters | None = None, **kwargs) -> pd.DataFrame:
     """The result of a named query for the current warehouse version; errors stop the page with a message."""
     try:
-        settings = load_settings()
-        directory = str(settings.data_dir.resolve())
-        athena = settings.athena if settings.athena.engine == "athena" else None
-        return _fetch(name, directory, current_version(), filters, tuple(sorted(kwargs.items())), athena)
+        return _fetch_for_reader(name, filters, kwargs)
     except LedgerError as exc:
         st.error(str(exc))
         st.stop()
@@ -107,6 +146,7 @@ def fetch_uncached(name: str, filters: Filters | None = None, **kwargs) -> pd.Da
     pickle a copy of every row (the estimator's history: 279k rows with Decimal money at 1M launches).
     """
     try:
+        filters, kwargs = for_reader(name, filters, kwargs, reader())
         settings = load_settings()
         athena = settings.athena if settings.athena.engine == "athena" else None
         con = _connection(str(settings.data_dir.resolve()), current_version(), athena)
@@ -130,8 +170,8 @@ def _estimator(version: str, filters: Filters):
 
 
 def estimator(filters: Filters):
-    """(history, Estimator) for the selection, fitted once per warehouse version."""
-    return _estimator(current_version(), filters)
+    """(history, Estimator) for the selection (the reader's launches only), fitted once per warehouse version."""
+    return _estimator(current_version(), scoped(filters))
 
 
 @st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
@@ -142,7 +182,7 @@ def _whatif(version: str, filters: Filters, limit: int, change: tuple, pricing: 
 
 def what_if(filters: Filters, limit: int, **change) -> WhatIf:
     """The latest ``limit`` ended launches in scope repriced under ``change`` (``pricing.whatif.reprice``), cached."""
-    return _whatif(current_version(), filters, limit, tuple(sorted(change.items())), load_settings().pricing)
+    return _whatif(current_version(), scoped(filters), limit, tuple(sorted(change.items())), load_settings().pricing)
 
 
 @st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
@@ -154,5 +194,29 @@ def _reconciliation(version: str, filters: Filters, threshold: float) -> tuple[p
 def reconciliation(filters: Filters) -> tuple[pd.DataFrame, reconcile.Totals, float]:
     """Computed vs billed lines flagged at ``[pricing] variance_threshold_percent``, their totals, and that threshold."""
     threshold = load_settings().pricing.variance_threshold_percent
-    lines, totals = _reconciliation(current_version(), filters, threshold)
+    lines, totals = _reconciliation(current_version(), scoped(filters), threshold)
     return lines, totals, threshold
+
+
+AUDIT_SHOWN = ("event_at", "actor", "role", "action", "subject", "consumers", "detail", "provider", "event_id")
+
+
+def audit_trail(limit: int = 200) -> pd.DataFrame:
+    """The latest audit events, newest first: the table's and those recorded but not merged yet (finance, admin).
+
+    The table may not be readable yet where the dashboard has no warehouse of its own (Athena, before the
+    first merge has been published): the waiting events are shown all the same.
+    """
+    try:
+        merged = _fetch_for_reader("audit_events", None, {"limit": limit})
+    except LedgerError:
+        merged = pd.DataFrame(columns=list(AUDIT_SHOWN))
+    if not reader().every_consumer:
+        return merged  # empty: the query returns no event to a reader of some consumers only
+    waiting = pd.DataFrame(audit.pending_events(data_dir()), columns=list(audit.COLUMNS))
+    if waiting.empty:
+        return merged
+    waiting = waiting.assign(event_at=pd.to_datetime(waiting["event_at"]))[list(merged.columns)]
+    both = pd.concat([merged, waiting], ignore_index=True) if len(merged) else waiting
+    both = both.drop_duplicates("event_id").sort_values(["event_at", "event_id"], ascending=False)
+    return both.head(limit).reset_index(drop=True)

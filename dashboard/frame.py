@@ -3,7 +3,8 @@
 Each filter widget has an explicit key and ``bind="query-params"``: the key is the URL parameter,
 so ``?period=2025-01-01&period=2025-03-31&consumer=oncology-research`` reproduces a view, and
 changing a widget updates the URL. Values that equal the default are left out of the URL; values
-the warehouse does not hold are ignored.
+the warehouse does not hold are ignored. The consumers a person may see are not a filter: they come
+from the signed-in user (``dashboard.auth``), never from the URL, and the options offered are theirs only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard import charts, formatting
+from dashboard import auth, charts, formatting
 from dashboard.data import filter_options
 from queries import FilterOptions, Filters
 
@@ -94,6 +95,7 @@ def sidebar() -> Scope:
             workflow_types=tuple(workflow_types),
             platforms=tuple(platforms),
             statuses=tuple(statuses),
+            reader=auth.current().reader,
         ),
         options=options,
     )

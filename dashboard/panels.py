@@ -17,6 +17,7 @@ from estimates.forecast import forecast_backtest
 from pricing import whatif
 
 WHATIF_LIMIT = 2000
+AUDIT_LIMIT = 200
 
 
 def what_if(scope: frame.Scope) -> None:
@@ -143,3 +144,99 @@ def spend_forecast(scope: frame.Scope, filters) -> None:
             labels=views.FORECAST_BACKTEST_LABELS,
             key="est_forecast_backtest",
         )
+
+
+def audit_trail() -> None:
+    """Who signed in, was refused, closed which month, downloaded which statement (finance and admin)."""
+    st.subheader("Audit trail")
+    events = data.audit_trail(limit=AUDIT_LIMIT)
+    st.caption(
+        f"The latest {AUDIT_LIMIT} events, newest first (times UTC): sign-ins (a dashboard session started), refusals, "
+        "closed months and downloads. Closes from the command line are in the job runs (command close-month)."
+    )
+    if events.empty:
+        st.info("No event yet: sign-ins, closed months and statement downloads are recorded here.")
+        return
+    frame.table(events, months=(), key="health_audit")
+    st.download_button(
+        "Download the audit trail (CSV)",
+        events.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        "audit-trail.csv",
+        "text/csv",
+        key="audit_download",
+        on_click="ignore",
+    )
+
+
+RUN_MONEY = (
+    "recorded_cost",
+    "engine_cost",
+    "task_seqera_cost",
+    "task_engine_cost",
+    "split_cost",
+    "split_unused_cost",
+    "split_with_unused_cost",
+    "billed_cost",
+    "gap",
+    "recorded_gap",
+    "idle_capacity_cost",
+    "spot_price_gap",
+)
+RUN_LABELS = {
+    "recorded_cost": "Recorded (manager or Seqera)",
+    "split_with_unused_cost": "Split + unused",
+    "gap": "Gap (billed - engine)",
+    "recorded_gap": "Gap (billed - recorded)",
+    "idle_capacity_cost": "Idle capacity",
+    "spot_price_gap": "Spot paid - estimated",
+}
+
+
+def run_reconciliation(scope: frame.Scope) -> None:
+    """Per run with bill rows (CUR split cost allocation) or tasks: recorded, engine and billed cost, the gap and why."""
+    st.subheader("Per run")
+    runs = data.fetch("run_reconciliation", scope.filters)
+    if runs.empty:
+        st.info("No run in this selection has bill rows tagged with its run tag or task records yet.")
+        return
+    st.caption(
+        "Billed = CUR split cost allocation of the rows tagged with the run; split + unused adds the run's share of its "
+        "instances' idle capacity. Gap = split + unused minus the engine's cost; the likely reason is given where the "
+        "figures say it (idle capacity, or the Spot price paid against the one estimated)."
+    )
+    st.plotly_chart(charts.run_reconciliation_bars(runs, scope.currency), key="run_reconciliation_chart")
+    frame.table(runs, currency=scope.currency, money=RUN_MONEY, labels=RUN_LABELS, key="run_reconciliation_table")
+
+
+def tasks(scope: frame.Scope) -> None:
+    """Tasks by machine type and price model, and per process of one run or one workflow type (launch_tasks)."""
+    currency = scope.currency
+    st.subheader("Tasks by machine type")
+    by_machine = data.fetch("task_machine_types", scope.filters)
+    if by_machine.empty:
+        st.caption("No task records (Nextflow trace or Seqera) for the launches in this selection.")
+        return
+    st.caption(
+        "Each task under the machine type and price model it ran on; cost as Seqera estimated it and as the engine priced it."
+    )
+    frame.table(
+        by_machine, currency=currency, money=("seqera_cost", "engine_cost"), hours=("task_hours",), key="task_machine_table"
+    )
+    st.subheader("Tasks per process")
+    runs = data.fetch("run_reconciliation", scope.filters)
+    kind = st.radio("Tasks of", ("one workflow type", "one run"), key="process_tasks_of", horizontal=True)
+    if kind == "one run":
+        picked = st.selectbox("Run", sorted(runs.loc[runs["tasks"] > 0, "launch_id"]), key="process_tasks_run")
+        per_process = data.fetch("process_tasks", scope.filters, launch_id=picked or "")
+    else:
+        types = sorted(runs.loc[runs["tasks"] > 0, "workflow_type"].unique())
+        picked = st.selectbox("Workflow type", types, key="process_tasks_workflow_type")
+        per_process = data.fetch("process_tasks", scope.filters, workflow_type=picked or "")
+    frame.table(
+        per_process,
+        currency=currency,
+        money=("seqera_cost", "engine_cost"),
+        hours=("task_hours",),
+        labels={"failed": "Failed tasks", "retried": "Retried tasks"},
+        key="process_tasks_table",
+    )

@@ -34,12 +34,18 @@ PAGES: tuple[Page, ...] = (
 
 
 def run() -> None:
-    """Set the page config, draw the shared sidebar filters (bound to the URL) and run the chosen page."""
+    """Set the page config, check who is signed in, draw the shared sidebar filters (bound to the URL), run the page.
+
+    ``auth.gate`` stops the run before any page or filter reads the warehouse when sign-in is on and the
+    person is not signed in, or signed in but unknown to the access file.
+    """
     import streamlit as st
 
-    from dashboard import frame
+    from dashboard import auth, frame
 
     st.set_page_config(page_title="Launch Ledger", page_icon=":material/receipt_long:", layout="wide")
     page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)])
+    access = auth.gate()
     frame.sidebar()
+    auth.account(access)
     page.run()

@@ -5,11 +5,13 @@ the dashboard, the bench and the tests read that registry. Nothing here imports 
 write side. Values are bound as DuckDB named parameters, never formatted in.
 """
 
+from core.access import EVERYONE, Reader
 from core.errors import QueryError
 from queries import billing, pricing
 from queries.engine import load, query_names, referenced_params, run
 from queries.filters import FilterOptions, Filters
 from queries.named import (
+    audit_events,
     backtest_results,
     cost_forecasts,
     estimate_history,
@@ -32,11 +34,14 @@ from queries.named import (
 from queries.registry import REGISTRY, NamedQuery
 
 __all__ = [
+    "EVERYONE",
     "REGISTRY",
     "FilterOptions",
     "Filters",
     "NamedQuery",
     "QueryError",
+    "Reader",
+    "audit_events",
     "backtest_results",
     "billing",
     "cost_forecasts",

@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.access import EVERYONE, Reader
 from core.errors import QueryError
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Launches started between ``start`` and ``end`` (both days included); an empty tuple means all."""
+    """Launches started between ``start`` and ``end`` (both days included); an empty tuple means all.
+
+    ``reader`` is whose eyes the rows are for (``core.access.Reader``): the consumers they may see, bound
+    beside the picked ones, so a pick outside them selects nothing. The dashboard sets it from the
+    signed-in user on every call (``dashboard.data``); the default, every consumer, is the command line's.
+    """
 
     start: date
     end: date
@@ -18,6 +24,7 @@ class Filters:
     workflow_types: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    reader: Reader = EVERYONE
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -42,10 +49,11 @@ class Filters:
             workflow_types=self.workflow_types,
             platforms=self.platforms,
             statuses=self.statuses,
+            reader=self.reader,
         )
 
     def params(self) -> dict[str, object]:
-        """The named parameters of ``launch_scope.sql``."""
+        """The named parameters of ``launch_scope.sql`` (the reader's: ``$all_consumers``, ``$allowed_consumers``, ``$admin``)."""
         return {
             "start": self.start,
             "end": self.end,
@@ -53,6 +61,7 @@ class Filters:
             "workflow_types": list(self.workflow_types),
             "platforms": list(self.platforms),
             "statuses": list(self.statuses),
+            **self.reader.params(),
         }
 
 

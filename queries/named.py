@@ -2,6 +2,10 @@
 
 Money columns hold ``decimal.Decimal`` (exact); hours and rates are floats. Each function runs the
 ``.sql`` file of the same name in ``queries/sql`` and binds only the parameters it references.
+
+Whose eyes the rows are for travels as a ``core.access.Reader``: inside ``Filters`` for the filtered
+questions, as the ``reader`` option for the others. It is bound like every other value; the default
+(every consumer, raw records) is the command line's, and the dashboard always passes the signed-in user's.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from core.access import EVERYONE, Reader
 from core.vocabulary import status_rank
 from queries.engine import QueryEngine, run
 from queries.filters import FilterOptions, Filters
@@ -19,10 +24,10 @@ Connection = duckdb.DuckDBPyConnection | QueryEngine
 
 
 @named_query("filter_options", "launch_period", scope="none")
-def filter_options(con: Connection) -> FilterOptions:
-    """The values each sidebar filter offers and the days launches span."""
-    values = run(con, "filter_options")
-    period = run(con, "launch_period").iloc[0]
+def filter_options(con: Connection, reader: Reader = EVERYONE) -> FilterOptions:
+    """The values each sidebar filter offers and the days launches span, over the launches ``reader`` may see."""
+    values = run(con, "filter_options", reader.params())
+    period = run(con, "launch_period", reader.params()).iloc[0]
 
     def of(dimension: str) -> tuple[str, ...]:
         return tuple(values.loc[values["dimension"] == dimension, "value"])
@@ -107,21 +112,21 @@ def monthly_cost_per_launch(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 @named_query(scope="none")
-def job_runs(con: Connection, limit: int = 50) -> pd.DataFrame:
-    """The latest ``limit`` ingest runs, newest first."""
-    return run(con, "job_runs", {"limit": limit})
+def job_runs(con: Connection, limit: int = 50, reader: Reader = EVERYONE) -> pd.DataFrame:
+    """The latest ``limit`` ingest runs, newest first (none unless ``reader`` is an admin)."""
+    return run(con, "job_runs", {"limit": limit, **reader.params()})
 
 
 @named_query(scope="none")
-def quarantine_reasons(con: Connection, limit: int = 100) -> pd.DataFrame:
-    """Why records were rejected, with counts, the most frequent ``limit`` reasons."""
-    return run(con, "quarantine_reasons", {"limit": limit})
+def quarantine_reasons(con: Connection, limit: int = 100, reader: Reader = EVERYONE) -> pd.DataFrame:
+    """Why records were rejected, with counts, the most frequent ``limit`` reasons (for readers of every consumer)."""
+    return run(con, "quarantine_reasons", {"limit": limit, **reader.params()})
 
 
 @named_query(scope="none")
-def quarantined_records(con: Connection, limit: int = 20) -> pd.DataFrame:
-    """The ``limit`` most recently quarantined records, with reason and raw record."""
-    return run(con, "quarantined_records", {"limit": limit})
+def quarantined_records(con: Connection, limit: int = 20, reader: Reader = EVERYONE) -> pd.DataFrame:
+    """The ``limit`` most recently quarantined records, with reason and raw record (none unless ``reader`` is an admin)."""
+    return run(con, "quarantined_records", {"limit": limit, **reader.params()})
 
 
 @named_query(scope="filters")
@@ -145,16 +150,39 @@ def estimate_history(con: Connection, filters: Filters, recent_per_group: int = 
 @named_query(scope="filters")
 def monthly_billed_spend(con: Connection, filters: Filters) -> pd.DataFrame:
     """Cost Explorer spend per month and consumer tag value in the period (the first and last day billed on each row)."""
-    return run(con, "monthly_billed_spend", {"start": filters.start, "end": filters.end, "consumers": list(filters.consumers)})
+    params = {"start": filters.start, "end": filters.end, "consumers": list(filters.consumers), **filters.reader.params()}
+    return run(con, "monthly_billed_spend", params)
 
 
 @named_query(scope="none")
-def backtest_results(con: Connection) -> pd.DataFrame:
-    """The latest backtest: per month (NULL: all months pooled), method and target, MdAPE and interval coverage."""
-    return run(con, "backtest_results")
+def backtest_results(con: Connection, reader: Reader = EVERYONE) -> pd.DataFrame:
+    """The latest backtest: per month (NULL: all months pooled), method and target, MdAPE and interval coverage.
+
+    Scored over every consumer's launches, so empty for a reader of some consumers only.
+    """
+    return run(con, "backtest_results", reader.params())
 
 
 @named_query(scope="filters")
 def cost_forecasts(con: Connection, filters: Filters) -> pd.DataFrame:
     """Cost Explorer's latest spend forecast per consumer (the sidebar's consumers) and period."""
-    return run(con, "cost_forecasts", {"consumers": list(filters.consumers)})
+    return run(con, "cost_forecasts", {"consumers": list(filters.consumers), **filters.reader.params()})
+
+
+@named_query(scope="none")
+def audit_events(con: Connection, limit: int = 200, reader: Reader = EVERYONE) -> pd.DataFrame:
+    """The latest ``limit`` audit events (sign-ins, refusals, closed months, downloads), for readers of every consumer."""
+    return run(con, "audit_events", {"limit": limit, **reader.params()})
+
+
+@named_query(scope="filters")
+def task_machine_types(con: Connection, filters: Filters) -> pd.DataFrame:
+    """The tasks of the launches in scope per machine type x price model: tasks, task-hours, Seqera's and the engine's cost."""
+    return run(con, "task_machine_types", filters.params())
+
+
+@named_query(scope="filters")
+def process_tasks(con: Connection, filters: Filters, launch_id: str = "", workflow_type: str = "") -> pd.DataFrame:
+    """Tasks per process of one run (``launch_id``) or one workflow type ("" = any): tasks, hours, cost, failed, retried."""
+    params = {**filters.params(), "launch_id": launch_id, "task_workflow_type": workflow_type}
+    return run(con, "process_tasks", params)

@@ -25,3 +25,9 @@ def whatif_resources(con, filters: Filters, limit: int = 2000) -> pd.DataFrame:
 def price_points(con) -> pd.DataFrame:
     """Every price the warehouse holds."""
     return run(con, "price_points")
+
+
+@named_query(scope="filters")
+def run_reconciliation(con, filters: Filters) -> pd.DataFrame:
+    """Per launch with bill rows or tasks: recorded, engine, task and billed (split, split + unused) cost, the gap and why."""
+    return run(con, "run_reconciliation", filters.params())

@@ -4,10 +4,11 @@ import streamlit as st
 
 from chargeback import MEASURE, exports
 from core.errors import LedgerError
-from dashboard import charts, data, frame, statement
+from dashboard import auth, charts, data, frame, statement
 from dashboard.formatting import count, money
 
 scope = frame.scope()
+access = auth.current()
 st.title("Chargeback")
 try:
     rules = statement.rules()
@@ -33,16 +34,8 @@ if closed_now := st.session_state.pop("chargeback_closed", None):
 for note in result.notes:
     st.warning(note)
 
-bill, allocated, unallocated, adjusted, total = st.columns(5)
-bill.metric(f"Bill {result.label}", money(result.bill_total, cur), help=f"Billed (invoice) {money(result.billed_total, cur)}.")
-allocated.metric("Allocated to consumers", money(result.amounts(("direct", "shared", "credit")), cur))
-unallocated.metric(
-    "Unallocated", money(result.amounts(("unallocated", "rounding")), cur), help="Untagged spend no rule shares, and rounding."
-)
-adjusted.metric(
-    "Adjustments", money(result.adjustments_total, cur), help="Restatements of closed months, charged in the first open month."
-)
-total.metric("Statement total", money(result.total, cur))
+for column, figure in zip(st.columns(5), statement.headline(result), strict=True):
+    column.metric(figure.label, money(figure.value, cur), help=figure.help)
 st.caption(statement.reconciliation(result))
 
 summary = exports.summary(lines)
@@ -65,11 +58,17 @@ for column, item in zip(
     columns, statement.downloads(result, lines, rules, statement.filters_text(scope.filters), picked), strict=True
 ):
     column.download_button(
-        f"Download {item.label}", item.data, file_name=item.file_name, mime=item.mime, key=item.key, on_click="ignore"
+        f"Download {item.label}",
+        item.data,
+        file_name=item.file_name,
+        mime=item.mime,
+        key=item.key,
+        on_click=statement.downloaded,
+        args=(access, item, result, picked),
     )
 
-if not result.closed:
-    blocked = statement.closable(data.fetch("statement_months"), month)
+if not result.closed and access.may_close_months:
+    blocked = statement.closable(data.fetch("statement_months"), month, access=access)
     with st.expander(f"Close {result.label}", expanded=False):
         st.write(
             f"Closing freezes this statement ({money(result.total, cur)}) as it is now. It will never change again; if the "
@@ -80,7 +79,7 @@ if not result.closed:
         sure = st.checkbox(f"I have checked the {result.label} statement: freeze it", key="close_confirm", disabled=bool(blocked))
         if st.button(f"Close {result.label}", key="close_month", type="primary", disabled=bool(blocked) or not sure):
             try:
-                st.session_state["chargeback_closed"] = statement.close(month, rules)
+                st.session_state["chargeback_closed"] = statement.close(month, rules, access)
             except LedgerError as exc:
                 st.error(str(exc))
             else:
@@ -91,5 +90,8 @@ with st.expander("Allocation rules (read-only)"):
         f"{rules.path or 'allocation rules'} · fingerprint {rules.fingerprint[:12]} · consumer tag {rules.tag!r} · "
         f"launches by {rules.launch_attribute!r} · bill sources in order: {', '.join(rules.sources)}"
     )
-    frame.table(exports.rules_table(rules), key="statement_rules")
-    st.code(rules.text, language="toml")
+    frame.table(exports.rules_table(rules, result.scope), key="statement_rules")
+    if result.scope is None:
+        st.code(rules.text, language="toml")
+    else:
+        st.caption("Other consumers the rules name read as 'another consumer'; the rules file is shown to finance.")

@@ -1,13 +1,16 @@
-"""Data health: ingest runs, launches pending a price, quarantined records and why."""
+"""Data health: ingest runs, launches pending a price, quarantined records and why, the audit trail."""
 
 import streamlit as st
 
-from dashboard import data, frame
+from dashboard import auth, data, frame, panels
 from dashboard.formatting import count
 
 scope = frame.scope()
+access = auth.current()
 st.title("Data health")
 
+# Each query returns only what this reader may see: job runs and raw records to admins, quarantine
+# reasons to finance and admins, pending launches of the reader's consumers.
 runs = data.fetch("job_runs", limit=50)
 if scope.options.is_empty and runs.empty:
     st.info(frame.EMPTY_WAREHOUSE)
@@ -27,19 +30,24 @@ if not runs.empty:
         delta_arrow="off",
         help=f"Run {last['run_id']} ({last['command']}, {last['source']}).",
     )
-failed_runs.metric("Failed runs", count(int((runs["outcome"] == "failed").sum())), help="Among the latest 50 runs.")
+if access.is_admin:
+    failed_runs.metric("Failed runs", count(int((runs["outcome"] == "failed").sum())), help="Among the latest 50 runs.")
 pending_count.metric(
     "Launches pending a price",
     count(int(pending["pending_launches"].iloc[0]) if len(pending) else 0),
     help="Launches in the sidebar's selection without a price yet.",
 )
-quarantined.metric(
-    "Quarantined records", count(int(reasons["records"].sum())), help="Records an ingest rejected, kept with the reason."
-)
+if access.every_consumer:
+    quarantined.metric(
+        "Quarantined records", count(int(reasons["records"].sum())), help="Records an ingest rejected, kept with the reason."
+    )
 
 st.subheader("Ingest runs")
-st.caption("The latest 50 runs, newest first (times UTC).")
-frame.table(runs, key="health_runs")
+if access.is_admin:
+    st.caption("The latest 50 runs, newest first (times UTC).")
+    frame.table(runs, key="health_runs")
+else:
+    st.caption("Ingest runs are shown to admins only: a run's source and message may name any team's files.")
 
 st.subheader("Launches pending a price")
 st.caption(
@@ -54,9 +62,17 @@ else:
     frame.table(pending.drop(columns=["pending_launches"]), key="health_pending")
 
 st.subheader("Quarantined records")
-if reasons.empty:
+if not access.every_consumer:
+    st.caption("Shown to finance and admins only: a record that failed validation cannot be trusted to say whose it is.")
+elif reasons.empty:
     st.success("No record has been quarantined.")
 else:
     frame.table(reasons, key="health_reasons")
-    st.caption("The latest 20 quarantined records, with the record as it was read:")
-    frame.table(records, key="health_records")
+    if access.is_admin:
+        st.caption("The latest 20 quarantined records, with the record as it was read:")
+        frame.table(records, key="health_records")
+    else:
+        st.caption("The records as they were read are shown to admins only: a raw record may carry any team's data.")
+
+if access.sees_audit:
+    panels.audit_trail()

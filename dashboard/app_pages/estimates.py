@@ -64,7 +64,9 @@ else:
 
 st.subheader("How often the range was right (backtest)")
 backtest = data.fetch("backtest_results")
-if backtest.empty:
+if backtest.empty and not filters.reader.every_consumer:
+    st.info("The backtest scores every consumer's launches together, so it is shown to finance and admins only.")
+elif backtest.empty:
     st.info("No backtest yet: run `python -m ingest backtest` to score the estimates month by month against two baselines.")
 else:
     st.caption(

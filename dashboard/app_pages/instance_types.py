@@ -62,4 +62,5 @@ else:
     )
     st.caption("Savings compare the price of an instance-hour, which does not depend on how big each launch was.")
 
+panels.tasks(scope)
 panels.what_if(scope)

@@ -1,8 +1,8 @@
-"""Reconciliation: computed cost (list and Spot prices) against billed cost (Cost Explorer), per consumer and month."""
+"""Reconciliation: computed cost (list and Spot prices) against billed cost, per consumer and month, and per run."""
 
 import streamlit as st
 
-from dashboard import charts, data, frame
+from dashboard import charts, data, frame, panels
 from dashboard.formatting import count, money
 from pricing.reconcile import KNOWN_REASONS, UNTAGGED
 
@@ -16,9 +16,9 @@ currency = scope.currency
 
 st.caption(
     scope.money_caption(
-        "computed = what the pricing engine makes of each launch's resources at list and Spot prices; billed = Cost "
-        "Explorer unblended cost under the consumer's tag on EC2, EBS, FSx and EKS. Only the period and consumer "
-        "filters reach the bill"
+        "computed = what the pricing engine makes of each launch's resources at list and Spot prices; billed = the "
+        "month's bill (CUR, else FOCUS, else Cost Explorer): unblended cost under the consumer's tag on EC2, EBS, FSx "
+        "and EKS. Only the period and consumer filters reach the bill"
     )
 )
 
@@ -66,6 +66,8 @@ frame.table(
     labels={"recorded_cost": "Recorded by the manager", "other_services_cost": "Other tagged services"},
     key="reconciliation_table",
 )
+
+panels.run_reconciliation(scope)
 
 st.subheader("Why billed and computed cost differ")
 st.markdown("\n".join(f"- **{title}**: {why}" for title, why in KNOWN_REASONS))

@@ -24,7 +24,9 @@ WITH charges AS (
             CASE WHEN COALESCE(effective_cost, net_amortized_cost) < 0 THEN 'Credit' ELSE 'Usage' END
         ) AS charge_category
     FROM costs_daily
-    WHERE usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
+    WHERE
+        usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
+        AND ($all_consumers OR list_contains($allowed_consumers, consumer))  -- the reader's tagged rows (a statement reads them all, then shows a reader their lines)
 )
 
 SELECT

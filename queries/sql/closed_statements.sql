@@ -18,5 +18,7 @@ SELECT
     closed_at,
     closed_by_run_id
 FROM closed_statements
-WHERE statement_month BETWEEN $start AND $end
+WHERE
+    statement_month BETWEEN $start AND $end
+    AND ($all_consumers OR list_contains($allowed_consumers, consumer))  -- a viewer gets their consumers' lines only (never the lines for nobody)
 ORDER BY statement_month, consumer, line_kind, line

@@ -17,4 +17,5 @@ FROM cost_forecasts
 WHERE
     ingest_run_id = (SELECT max(ingest_run_id) FROM cost_forecasts)
     AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+    AND ($all_consumers OR list_contains($allowed_consumers, consumer))
 ORDER BY consumer, period_start

@@ -1,4 +1,5 @@
 -- job_runs: the latest ingest runs first, with what each read, loaded and rejected.
+-- For admins only ($admin): a run's source and message may name any team's tables, files and records.
 WITH ranked AS (
     SELECT
         run_id,
@@ -16,6 +17,7 @@ WITH ranked AS (
         message,
         row_number() OVER (ORDER BY started_at DESC, run_id DESC) AS recency
     FROM job_runs
+    WHERE $admin
 )
 
 SELECT

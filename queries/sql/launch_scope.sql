@@ -6,6 +6,9 @@
 -- launch month, so it lets the engine skip the files of other months. The CAST matters: date_trunc
 -- gives a TIMESTAMP, and a DATE column compared with one is cast row by row and cannot be pruned.
 -- An empty list parameter means "no filter" (every consumer, workflow type, platform, status).
+-- The reader's consumers come last and are never empty-means-all: $all_consumers (finance, admin, the
+-- command line) or the consumers in $allowed_consumers, decided in Python from the signed-in user and
+-- never from the URL; a consumer picked outside them selects nothing.
 SELECT *
 FROM launches
 WHERE
@@ -15,3 +18,4 @@ WHERE
     AND (cardinality($workflow_types) = 0 OR list_contains($workflow_types, workflow_type))
     AND (cardinality($platforms) = 0 OR list_contains($platforms, compute_platform))
     AND (cardinality($statuses) = 0 OR list_contains($statuses, status))
+    AND ($all_consumers OR list_contains($allowed_consumers, consumer))

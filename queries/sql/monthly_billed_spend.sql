@@ -18,6 +18,7 @@ WITH billed_days AS (
         usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
         AND usage_month >= $start AND usage_month + INTERVAL 1 MONTH <= $end + INTERVAL 1 DAY  -- a whole month
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+        AND ($all_consumers OR list_contains($allowed_consumers, consumer))
     UNION ALL
     SELECT
         usage_month,
@@ -32,6 +33,7 @@ WITH billed_days AS (
         AND NOT (usage_month >= $start AND usage_month + INTERVAL 1 MONTH <= $end + INTERVAL 1 DAY)  -- a month cut
         AND usage_date BETWEEN $start AND $end
         AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+        AND ($all_consumers OR list_contains($allowed_consumers, consumer))
 ),
 
 per_month AS (

@@ -1,4 +1,5 @@
 -- quarantine_reasons: why records were rejected, the most frequent reason first.
+-- For readers of every consumer ($all_consumers: finance, admin): a rejected record's consumer cannot be trusted.
 WITH reasons AS (
     SELECT
         reason,
@@ -7,6 +8,7 @@ WITH reasons AS (
         min(quarantined_at) AS first_quarantined_at,
         max(quarantined_at) AS last_quarantined_at
     FROM quarantine
+    WHERE $all_consumers
     GROUP BY reason
 ),
 

@@ -1,11 +1,15 @@
--- reconciliation: computed cost (list and Spot prices, launch_costs) against billed cost (Cost Explorer),
--- per consumer and month.
+-- reconciliation: computed cost (list and Spot prices, launch_costs) against billed cost (the bill), per consumer and month.
+-- One bill source per month, as chargeback reads it ([bill] sources, default order): CUR, else FOCUS, else Cost
+-- Explorer; a month loaded from two sources is read from the first only. The choice is made over the whole month
+-- (every consumer), so every reader sees the same bill.
 -- Computed: the launches in scope that ran on AWS (OnPremHPC never reaches the bill), by launch month;
 -- recorded_cost is what the workflow manager wrote (totalCost), for comparison.
 -- Billed: unblended cost under the consumer's tag on the services a launch consumes (EC2 compute,
--- EC2 - Other for EBS, FSx, EKS), by usage month. Tagged spend on other services, and the discounts
--- (unblended - net amortized), are shown beside it. Untagged spend is the row with no consumer.
+-- EC2 - Other for EBS, FSx, EKS), by usage month, under the names each source gives them: Cost Explorer's SERVICE,
+-- CUR's product name or code (AmazonEC2, AmazonFSx, AmazonEKS), FOCUS ServiceName. Tagged spend on other services,
+-- and the discounts (unblended - net amortized), are shown beside it. Untagged spend is the row with no consumer.
 -- Only the period and consumer filters reach the billed side: the bill knows no workflow or platform.
+-- Both sides keep to the reader's consumers (launch_scope; the scope condition on the bill).
 WITH computed AS (
     SELECT
         s.consumer,
@@ -24,20 +28,35 @@ WITH computed AS (
     GROUP BY s.consumer, s.launch_month
 ),
 
+bill_source AS (  -- per month, the first source with rows: cur, focus, cost-explorer
+    SELECT
+        usage_month,
+        min(CASE source WHEN 'cur' THEN 1 WHEN 'focus' THEN 2 WHEN 'cost-explorer' THEN 3 ELSE 4 END) AS source_rank
+    FROM costs_monthly
+    WHERE usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
+    GROUP BY usage_month
+),
+
 billed_by_service AS (  -- costs_monthly: the bill already summed per month (costs_daily would be millions of rows)
     SELECT
-        consumer,
-        usage_month AS month,
-        service IN (
-            'Amazon Elastic Compute Cloud - Compute', 'EC2 - Other', 'Amazon FSx', 'Amazon Elastic Kubernetes Service'
+        m.consumer,
+        m.usage_month AS month,
+        m.service IN (
+            'Amazon Elastic Compute Cloud - Compute', 'EC2 - Other', 'Amazon FSx', 'Amazon Elastic Kubernetes Service',
+            'Amazon Elastic Compute Cloud', 'Amazon Elastic Block Store',
+            'AmazonEC2', 'AmazonFSx', 'AmazonEKS'
         ) AS launch_service,
-        sum(unblended_cost) AS unblended_cost,
-        sum(net_amortized_cost) AS net_amortized_cost,
-        bool_or(estimated) AS estimated
-    FROM costs_monthly
+        sum(m.unblended_cost) AS unblended_cost,
+        sum(m.net_amortized_cost) AS net_amortized_cost,
+        bool_or(m.estimated) AS estimated
+    FROM costs_monthly AS m
+    INNER JOIN bill_source AS b ON b.usage_month = m.usage_month
     WHERE
-        usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
-        AND (cardinality($consumers) = 0 OR list_contains($consumers, consumer))
+        m.usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
+        AND b.source_rank = CASE m.source WHEN 'cur' THEN 1 WHEN 'focus' THEN 2 WHEN 'cost-explorer' THEN 3 ELSE 4 END
+        AND (cardinality($consumers) = 0 OR list_contains($consumers, m.consumer))
+        -- untagged spend (no consumer) only for finance and admin
+        AND ($all_consumers OR list_contains($allowed_consumers, m.consumer))
     GROUP BY 1, 2, 3
 ),
 

@@ -76,7 +76,7 @@ def test_exports_total_to_the_screen_and_focus_rows_to_each_consumer(focus_dir):
     assert sum(Decimal(r["EffectiveCost"]) for r in focus) == s.total
     by_tag = defaultdict(Decimal)
     for r in focus:
-        by_tag[json.loads(r["Tags"]).get("business_unit")] += Decimal(r["EffectiveCost"])
+        by_tag[json.loads(r["Tags"] or "{}").get("business_unit")] += Decimal(r["EffectiveCost"])  # no tags: null
     assert by_tag["PeoriaData"] == sum(s.lines.loc[s.lines["consumer"] == "PeoriaData", "amount"])
     providers = {r["ProviderName"] for r in focus}
     assert {"Microsoft", "Oracle"} <= providers

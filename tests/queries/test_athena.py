@@ -26,7 +26,7 @@ from sqlglot import exp
 
 import queries
 from core.settings import AthenaSettings, Settings
-from queries import Filters, QueryError, engine
+from queries import EVERYONE, Filters, QueryError, engine
 from queries.athena import AthenaEngine, PartitionRead, bind_qmark, partition_reads, to_trino, trino_literal
 from warehouse.lake import publish
 
@@ -74,7 +74,14 @@ def test_every_named_query_parses_back_as_trino_with_its_parameters(name):
 def test_bound_statement_is_trino_with_one_value_per_question_mark(name):
     sql = queries.load(name)
     filters = Filters(date(2025, 1, 1), date(2025, 3, 31), consumers=("genomics", INJECTION), statuses=("FAILED",))
-    params = {**filters.params(), "limit": 20, "recent_per_group": 10_000, "pool_workflow_types": True}
+    params = {
+        **filters.params(),
+        "limit": 20,
+        "recent_per_group": 10_000,
+        "pool_workflow_types": True,
+        "launch_id": "",
+        "task_workflow_type": "",
+    }
     bound, values = bind_qmark(to_trino(sql), engine.bind(sql, params, name))
     tree = sqlglot.parse_one(bound, read="trino")
     assert len(list(tree.find_all(exp.Placeholder))) == len(values)
@@ -131,6 +138,7 @@ READS_EVERY_PARTITION = {
     "quarantined_records": {"quarantine"},
     "price_points": {"prices"},  # the pricing engine takes every price
     "statement_months": {"costs_daily", "closed_statements"},  # every month with a bill or a statement
+    "audit_events": {"audit_events"},  # the latest events: a window over all of them
 }
 # Reads that could be pruned but are not yet (strict xfail: a fixed query must leave this list).
 NOT_PRUNED_YET: dict[str, str] = {}
@@ -257,7 +265,7 @@ def queue(*results: dict) -> None:
 CASES = {
     "launch_cost_by_consumer_month": (lambda c: queries.launch_cost_by_consumer_month(c, ALL), ALL.params()),
     "monthly_cost_per_launch": (lambda c: queries.monthly_cost_per_launch(c, ALL), ALL.params()),
-    "job_runs": (lambda c: queries.job_runs(c, limit=5), {"limit": 5}),
+    "job_runs": (lambda c: queries.job_runs(c, limit=5), {"limit": 5, **EVERYONE.params()}),
     "pending_prices": (lambda c: queries.pending_prices(c, ALL, limit=5), {**ALL.params(), "limit": 5}),
 }
 
@@ -290,10 +298,12 @@ def test_money_arrives_as_decimal_and_filters_travel_as_execution_parameters(ath
 
 
 def test_filter_options_runs_its_two_queries_on_athena(athena, fixture_con):
-    queue(athena_result_of(fixture_con, "filter_options"), athena_result_of(fixture_con, "launch_period"))
+    scope = EVERYONE.params()
+    queue(athena_result_of(fixture_con, "filter_options", scope), athena_result_of(fixture_con, "launch_period", scope))
     assert queries.filter_options(athena) == queries.filter_options(fixture_con)
     assert len(executions()) == 2
-    assert all("ExecutionParameters" not in e for e in executions())
+    # only the reader's scope travels, as execution parameters: every consumer (TRUE), none listed
+    assert all(e["ExecutionParameters"] == ["TRUE"] for e in executions())
 
 
 def test_access_denied_becomes_one_line_query_error(aws_env):
@@ -490,7 +500,7 @@ def test_the_dashboard_runs_its_queries_on_athena_when_configured(athena, fixtur
     data._fetch.clear()
     data._connection.clear()
     try:
-        queue(athena_result_of(fixture_con, "job_runs", {"limit": 5}))
+        queue(athena_result_of(fixture_con, "job_runs", {"limit": 5, **EVERYONE.params()}))
         runs = data.fetch("job_runs", limit=5)
         pd.testing.assert_frame_equal(runs, queries.job_runs(fixture_con, limit=5))
         assert len(executions()) == 1

@@ -43,6 +43,10 @@ def test_params_are_the_names_launch_scope_binds():
         "workflow_types": [],
         "platforms": ["EKS"],
         "statuses": [],
+        # the reader's: every consumer unless the dashboard binds the signed-in user's
+        "all_consumers": True,
+        "allowed_consumers": [],
+        "admin": True,
     }
 
 

@@ -53,7 +53,16 @@ def test_shared_filters_live_only_in_launch_scope():
     for path in SQL_FILES:
         code = code_of(path)
         if path.stem == "launch_scope":
-            assert {"start", "end", "consumers", "workflow_types", "platforms", "statuses"} == engine.referenced_params(code)
+            assert {
+                "start",
+                "end",
+                "consumers",
+                "workflow_types",
+                "platforms",
+                "statuses",
+                "all_consumers",
+                "allowed_consumers",
+            } == engine.referenced_params(code)
             continue
         assert "FROM LAUNCHES" not in code.upper() or path.stem in ("filter_options", "launch_period"), (
             f"{path.name} reads launches directly: say FROM launch_scope so the sidebar filters apply"
