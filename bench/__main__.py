@@ -203,6 +203,22 @@ def bench_pages(data_dir: Path) -> list[dict]:
     return rows
 
 
+def bench_readers(work: Path) -> dict:
+    """Four Chromium sessions load Overview while ingests commit (bench/readers.py): loads and their p50/p95."""
+    from bench import readers
+
+    data, writes = readers.demo_world(work / "readers")
+    result = readers.measure(data, writes)
+    return {
+        "sessions": result.sessions,
+        "seconds": round(result.seconds, 1),
+        "page_loads": len(result.loads),
+        "failed_loads": sum(1 for x in result.loads if x.error or x.exceptions),
+        "p50_s": round(result.percentile(50), 2),
+        "p95_s": round(result.percentile(95), 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -219,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work", type=Path, default=Path("/tmp/launch-ledger-bench"), help="scratch folder (demo sources are kept)"
     )
-    parser.add_argument("--skip", default="", help="sections to skip: ingest,queries,pages")
+    parser.add_argument("--skip", default="", help="sections to skip: ingest,queries,pages,seqera,readers")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -239,6 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         result["queries"] = bench_queries(warehouse, args.repeat)
     if "pages" not in skip:
         result["pages"] = bench_pages(warehouse)
+    if "seqera" not in skip:
+        from bench.seqera import bench_seqera
+
+        result["seqera"] = [bench_seqera(args.work)]
+        print(json.dumps(result["seqera"][0]), flush=True)
+    if "readers" not in skip:
+        result["readers"] = [bench_readers(args.work)]
+        print(json.dumps(result["readers"][0]), flush=True)
 
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -285,6 +309,12 @@ def print_tables(result: dict) -> None:
     if "pages" in result:
         print("\nPages, server-side render (AppTest; s)")
         table(result["pages"], ["page", "first_render_s", "cached_render_s", "errors"])
+    if "seqera" in result:
+        print("\nSeqera runs (1,000 runs x 300 tasks)")
+        table(result["seqera"], ["runs", "tasks", "seconds", "tasks_per_s", "peak_rss_mb", "reingest_unchanged_seconds"])
+    if "readers" in result:
+        print("\nDashboard sessions while ingests commit (headless Chromium, loopback)")
+        table(result["readers"], ["sessions", "seconds", "page_loads", "failed_loads", "p50_s", "p95_s"])
 
 
 if __name__ == "__main__":

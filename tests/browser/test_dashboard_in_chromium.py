@@ -14,22 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.readers import CHROMIUM, CHROMIUM_ARGS
 from dashboard import router
 from warehouse.store import connect
 
 ROOT = Path(__file__).parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS  # Debian's Chromium, launched as the bench launches it
 # url path (the default page has none): title; every page but Data health draws charts
 PAGES = {("" if i == 0 else p.name): p.title for i, p in enumerate(router.PAGES)}
 WITHOUT_CHARTS = {"data_health"}
