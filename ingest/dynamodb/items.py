@@ -71,7 +71,7 @@ def change_columns(attrs: ItemAttributes, item_shapes: ItemShapes | None = None)
 _COSTS = ("total_cost", "instance_cost", "volume_cost", "filesystem_cost")
 
 
-def _parsed_sql(source_sql: str, attrs: ItemAttributes, item_shapes: ItemShapes | None = None) -> str:
+def _parsed_sql(source_sql: str, attrs: ItemAttributes, item_shapes: ItemShapes | None = None, check_types: bool = True) -> str:
     """Flatten parsed items (a relation with columns rn, source, as_of_us, Item) into typed launch columns.
 
     Levels, innermost first: pick each value out of the item (``shapes.picked_values``); tag each with its
@@ -103,7 +103,7 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes, item_shapes: ItemShapes 
     return f"""
     SELECT * EXCLUDE ({", ".join(dropped)}),
         {at_times},
-        {shapes.type_error_sql(attrs, item_shapes)} AS type_error,
+        {shapes.type_error_sql(attrs, item_shapes, check_types)} AS type_error,
         CASE {bad_time} END AS bad_status_time,
         CASE {bad_cost} END AS bad_cost_field,
         CASE {bad_cost_text} END AS bad_cost_text,
@@ -138,7 +138,7 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes, item_shapes: ItemShapes 
     """
 
 
-def _resources_sql(attrs: ItemAttributes | None = None) -> str:
+def _resources_sql(attrs: ItemAttributes | None = None, check_types: bool = True) -> str:
     """One row per consumed resource of each parsed launch (relation ``parsed``), with what is wrong with it.
 
     resource_index numbers a launch's resources from 1: instances, then volumes, file system, cluster.
@@ -147,7 +147,9 @@ def _resources_sql(attrs: ItemAttributes | None = None) -> str:
     kinds = {kind: (shapes.resource_path(attrs, name), fields) for kind, name, _, fields in shapes.RESOURCE_FIELDS}
     element = {"instance": "i", "volume": "v", "filesystem": "filesystem", "cluster": "cluster"}
     index = {"instance": "i_idx", "volume": "v_idx - len(instances)", "filesystem": "", "cluster": ""}
-    errors = {k: shapes.resource_type_error_sql(path, element[k], fields, index[k]) for k, (path, fields) in kinds.items()}
+    errors = {
+        k: shapes.resource_type_error_sql(path, element[k], fields, index[k], check_types) for k, (path, fields) in kinds.items()
+    }
     tags = {k: shapes.resource_numbers_sql(element[k], fields) for k, (_, fields) in kinds.items()}
     return f"""
     SELECT launch_id, rn, kind, resource_type, family, size, purchase_option, count, size_gb, iops, throughput_mibps,
@@ -397,9 +399,10 @@ def _validate_batch(con: duckdb.DuckDBPyConnection, reader: _Reader, run_id: str
     """Parse and check the batch's launch items, keep each launch's latest state, and write out the bad records."""
     attrs, item_shapes = reader.attrs, reader.item_shapes
     items = "SELECT rn, source, as_of_us, Item FROM items WHERE NOT is_delete"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql(items, attrs, item_shapes)}")
+    check = reader.anomalies  # no value of a wrong type in the batch: its SQL leaves the type checks out
+    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {_parsed_sql(items, attrs, item_shapes, check)}")
     _name_types(con, reader)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql(attrs)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE resources AS {_resources_sql(attrs, check)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {_validated_sql(attrs, item_shapes)}")
     if reader.changes:
         changes.quarantine_bad_deletes(con, shapes.split_path(attrs.launch_id)[0])
@@ -538,6 +541,7 @@ class _Reader:
     stage_dir: Path
     file_times: dict[Path, int]
     changes: bool = False  # the batch holds an incremental export's lines
+    anomalies: bool = False  # a value of a type its field does not allow, or a file Arrow did not parse (unknown)
     kinds: dict[str, str] = field(default_factory=dict)  # each file read: ITEM or CHANGE
 
     def __post_init__(self) -> None:
@@ -551,6 +555,7 @@ class _Reader:
             ITEM: pa.schema([("Item", shapes.render_arrow(changed["NewImage"]))]),
             CHANGE: pa.schema([(k, shapes.render_arrow(v)) for k, v in changed.items()]),
         }
+        self.specs = shapes.type_specs(self.attrs, self.item_shapes)
         self.columns = pa.schema(
             [
                 ("filename", pa.string()),
@@ -611,11 +616,13 @@ def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], reader: _Read
                 continue
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, EOFError):  # DuckDB's reader sorts the file out
                 pass
+        reader.anomalies = True  # read by DuckDB: its values' types are checked in SQL
         try:
             con.execute(reader.insert(kind), reader.params(path, kind))
         except duckdb.Error:
             _read_damaged_file(con, path, reader, kind, f"{n:05d}-{k}", result)
     arrow = pa.concat_tables(parsed) if parsed else reader.columns.empty_table()
+    reader.anomalies = reader.anomalies or (bool(parsed) and _has_type_anomaly(arrow.column("Item"), reader.specs))
     arrow = arrow.append_column("rn", pa.array(range(arrow.num_rows), pa.int64()))
     con.register("items_arrow", arrow)
     key = shapes.value_sql(shapes.split_path(reader.attrs.launch_id)[0], "Keys")
@@ -711,6 +718,33 @@ def _parse_with_arrow(path: Path, reader: _Reader, kind: str) -> pa.Table:
         ],
         schema=columns,
     )
+
+
+def _has_type_anomaly(items, specs) -> bool:
+    """Whether any value at a ``shapes.type_specs`` path is present with none of the type keys allowed there.
+
+    Columnar (pyarrow compute over the parsed file), so a clean file costs a few vector operations per path.
+    """
+    import pyarrow.compute as pc
+
+    nodes: dict[tuple[str, ...], object] = {(): items}
+
+    def node_at(path: tuple[str, ...]):
+        if path not in nodes:
+            parent = node_at(path[:-1])
+            nodes[path] = pc.list_flatten(parent) if path[-1] == "[]" else pc.struct_field(parent, path[-1])
+        return nodes[path]
+
+    for path, allowed in specs:
+        node = node_at(path)
+        if node.null_count == len(node):
+            continue
+        ok = pc.is_null(node)
+        for key in allowed:
+            ok = pc.or_(ok, pc.is_valid(node_at((*path, key))))
+        if not pc.all(ok).as_py():
+            return True
+    return False
 
 
 def _read_damaged_file(con, path: Path, reader: _Reader, kind: str, tag: str, result: StageResult) -> None:

@@ -206,6 +206,40 @@ def item_tree(attrs: ItemAttributes, shapes: ItemShapes, wide: bool = False) -> 
     return tree
 
 
+def _path(path: str) -> tuple[str, ...]:
+    """A dotted attribute path as the fields the parsed struct nests it under (``a.b`` -> a, M, b)."""
+    parts = split_path(path)
+    return tuple(x for n, part in enumerate(parts) for x in ((part,) if n == 0 else ("M", part)))
+
+
+def type_specs(attrs: ItemAttributes, shapes: ItemShapes) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(path in the parsed item, the type keys allowed there) of every value the bulk SQL checks the type of.
+
+    NULL is allowed everywhere (it counts as absent) but in a resource list's elements. ``[]`` in a path
+    steps into a list's elements. A parsed batch in which every such value is absent or of an allowed type
+    holds no value of a wrong type, so the type checks can be left out of its SQL.
+    """
+    specs = [(_path(getattr(attrs, name)), ("S", "NULL") if name == "status" else ("S", "N", "NULL")) for name, _ in SCALARS]
+    times = _path(attrs.status_times)
+    if shapes.status_times_shape == "map":
+        specs += [(times, ("M", "NULL"))] + [((*times, "M", s), ("S", "N", "NULL")) for s in STATUSES]
+    elif shapes.status_times_shape == "records":
+        _, time_keys = record_keys(shapes)
+        specs += [(times, ("L", "NULL"))] + [((*times, "L", "[]", "M", k), ("S", "N", "NULL")) for k in time_keys]
+    else:
+        specs += [(_path(shapes.status_time_attribute(s)), ("S", "N", "NULL")) for s in STATUSES]
+    if attrs.resources:
+        specs.append((_path(attrs.resources), ("M", "NULL")))
+    for _, name, is_list, fields in RESOURCE_FIELDS:
+        where = _path(resource_path(attrs, name))
+        if is_list:
+            specs += [(where, ("L", "NULL")), ((*where, "L", "[]"), ("M",))]
+            specs += [((*where, "L", "[]", "M", f), ("S", "N", "NULL")) for f in fields]
+        else:
+            specs += [(where, ("M", "NULL"))] + [((*where, "M", f), ("S", "N", "NULL")) for f in fields]
+    return specs
+
+
 def _check_case(node, where: str = "the item") -> None:
     """DuckDB's struct field names ignore case: two names that differ only in case cannot both be read."""
     if isinstance(node, list):
@@ -315,8 +349,9 @@ def picked_values(attrs: ItemAttributes, shapes: ItemShapes) -> dict[str, str]:
     return out
 
 
-def type_error_sql(attrs: ItemAttributes, shapes: ItemShapes) -> str:
-    """A CASE naming the first value (outside the resource lists' elements) held in a wrong type.
+def type_error_sql(attrs: ItemAttributes, shapes: ItemShapes, check_types: bool = True) -> str:
+    """A CASE naming the first value (outside the resource lists' elements) held in a wrong type, or a record shape
+    the settings do not fit. ``check_types`` False (a batch ``type_specs`` found clean) leaves the type checks out.
 
     It reads the columns of ``picked_values`` (``st`` is the status times' own value).
     """
@@ -330,6 +365,10 @@ def type_error_sql(attrs: ItemAttributes, shapes: ItemShapes) -> str:
     for _, name, is_list, _fields in RESOURCE_FIELDS:
         expected = "a list (L) of maps (M)" if is_list else "a map (M)"
         branches.append(_wrong(f"c_{name}", resource_path(attrs, name), ("L",) if is_list else ("M",), expected))
+    if not check_types:
+        branches = [b for b in branches if MARK not in b and "status_times_shape" not in b]
+    if not branches:
+        return "CAST(NULL AS VARCHAR)"
     return "CASE\n            " + "\n            ".join(branches) + "\n        END"
 
 
@@ -368,7 +407,7 @@ def _status_times_type_errors(attrs: ItemAttributes, shapes: ItemShapes) -> list
     return branches
 
 
-def resource_type_error_sql(label: str, element: str, fields: dict[str, str], index: str) -> str:
+def resource_type_error_sql(label: str, element: str, fields: dict[str, str], index: str, check_types: bool = True) -> str:
     """A CASE naming what is wrong with one resource: ``element`` is its probe struct, ``n_<field>`` the numbers
     of its numeric fields (``resource_numbers_sql``); ``index`` the SQL of its position in its list."""
     at = f"{_sql_text(label)} || '[' || {index} || ']'" if index else _sql_text(label)
@@ -377,17 +416,18 @@ def resource_type_error_sql(label: str, element: str, fields: dict[str, str], in
             f"WHEN {element}.M IS NULL THEN {at} || ' is ' || {TYPE_NAME_MAP}[CASE WHEN {element}.\"NULL\" THEN 'NULL' "
             "ELSE '^' END] || ', expected a map (M)'"
         ]
-        if index
+        if index and check_types
         else []
     )
     for name, kind in fields.items():
         expected = EXPECTED["time"] if kind == "time" else EXPECTED["number" if kind != "text" else "text"]
         value = f'{element}.M."{name}"'
-        branches.append(
-            f'WHEN NOT ({value} IS NULL OR {value}.S IS NOT NULL OR {value}.N IS NOT NULL OR {value}."NULL" IS NOT NULL) '
-            f"THEN {at} || {_sql_text('.' + name + ' is ')} || {TYPE_NAME_MAP}[ll_field_type({value})] "
-            f"|| {_sql_text(', expected ' + expected)}"
-        )
+        if check_types:
+            branches.append(
+                f'WHEN NOT ({value} IS NULL OR {value}.S IS NOT NULL OR {value}.N IS NOT NULL OR {value}."NULL" IS NOT NULL) '
+                f"THEN {at} || {_sql_text('.' + name + ' is ')} || {TYPE_NAME_MAP}[ll_field_type({value})] "
+                f"|| {_sql_text(', expected ' + expected)}"
+            )
         if kind in ("number", "whole"):
             num = f"n_{name}"
             bad = f"({num} IS NULL OR NOT isfinite({num}) OR {num} < 0"
@@ -398,7 +438,7 @@ def resource_type_error_sql(label: str, element: str, fields: dict[str, str], in
                 f"WHEN {text} IS NOT NULL AND {bad} THEN {at} || {_sql_text('.' + name + ' is not ' + what + ': ')} "
                 f"|| ll_quote({text})"
             )
-    return "CASE " + " ".join(branches) + " END"
+    return "CASE " + " ".join(branches) + " END" if branches else "CAST(NULL AS VARCHAR)"
 
 
 def resource_numbers_sql(element: str, fields: dict[str, str]) -> str:

@@ -158,3 +158,13 @@ def test_records_under_other_key_names_are_named_in_the_hint():
         'history is a list (L) of 1 records, not a map: set status_times_shape = "records"; record_status_key = "phase"; '
         'record_time_key = "entered" under [dynamodb.shapes]'
     )
+
+
+def test_the_exit_codes_are_in_the_help(capsys):
+    from cli import parser
+
+    text = " ".join(parser().format_help().split())  # argparse wraps the epilog
+    assert "Exit codes: 0 done; 1 the run failed" in text and "2 records were read but none loaded" in text
+    with pytest.raises(SystemExit):
+        main(["dynamodb-check", "--help"])
+    assert "2 records were read but none loaded" in " ".join(capsys.readouterr().out.split())

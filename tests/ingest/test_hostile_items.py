@@ -29,8 +29,9 @@ from core.vocabulary import STATUSES
 from ingest.dynamodb.items import stage_items
 from warehouse.store import WarehouseWriter
 
-EXAMPLES = 25
-ITEMS = 220  # 5,500 generated items in all
+EXAMPLES = 22
+ITEMS = 240  # 5,280 hostile items, and ONE_DEFECT_EXAMPLES x 40 more: 6,080 cases in all
+ONE_DEFECT_EXAMPLES = 20
 LO, HI = int(datetime(2001, 1, 1, tzinfo=UTC).timestamp()), int(datetime(2098, 6, 1, tzinfo=UTC).timestamp())
 WRONG_TYPES = [
     {"L": [{"S": "1"}]},
@@ -121,7 +122,20 @@ DEFECTS = (
     + ["status:wrong", "status:padded", "times:order", "times:bad", "times:wrong", "times:both_ends"]
     + ["times:own_missing", "times:absent", "times:records", "cost:bad", "cost:negative", "cost:wrong", "parts"]
     + ["size", "samples", "source", "res:negative", "res:bad_time", "res:bad_count", "res:wrong_field"]
-    + ["res:wrong_element", "nan"]
+    + ["res:wrong_element", "container", "nan"]
+)
+# The defects that are a value of the wrong DynamoDB type (the checks a clean batch's SQL may leave out).
+TYPE_DEFECTS = (
+    "key:wrong",
+    "text:wrong",
+    "status:wrong",
+    "times:wrong",
+    "times:records",
+    "cost:wrong",
+    "source",
+    "res:wrong_field",
+    "res:wrong_element",
+    "container",
 )
 
 
@@ -237,10 +251,11 @@ def _key(rng: random.Random, n: int, defect: str | None) -> tuple[dict | None, s
     return {"S": text}, _trim(text)
 
 
-def launch_item(seed: int, n: int):
-    """(JSON line, Expected) of one hostile launch item, all of its choices made by an rng hypothesis seeds."""
+def launch_item(seed: int, n: int, defect: str | None = "any"):
+    """(JSON line, Expected) of one hostile launch item, all of its choices made by an rng hypothesis seeds
+    (``defect``: the one to give it; by default, one drawn from DEFECTS, or none)."""
     rng = random.Random(seed)
-    defect = rng.choice(DEFECTS)
+    defect = rng.choice(DEFECTS) if defect == "any" else defect
     area, _, what = (defect or "").partition(":")
     item: dict = {}
     value, key = _key(rng, n, defect)
@@ -310,6 +325,13 @@ def _finish_item(rng, n, item, key, status, moments, defect):
     value, rows = instances(rng, window, defect if area == "res" else None)
     if value is not None:
         item["resources"] = {"M": {"instances": value}}
+    if defect == "container":  # a map or list of the wrong type: the status times, the resources, their lists
+        where = rng.choice(["status_times", "resources", "instances"])
+        wrong = rng.choice([{"S": "x"}, {"N": "1"}, {"BOOL": True}, {"L": []} if where != "instances" else {"M": {}}])
+        if where == "instances":
+            item["resources"] = {"M": {"instances": wrong}}
+        else:
+            item[where] = wrong
     if defect == "nan":  # NaN and Infinity as bare JSON numbers: not JSON, though readers may take them
         item["totalCost"] = {"N": "@@"}
         line = json.dumps({"Item": item}).replace('"@@"', rng.choice(["NaN", "Infinity", "-Infinity"]))
@@ -476,6 +498,23 @@ def check_batch(batch: list[tuple[str, Expected]]) -> None:
             assert _close(row[name], value), (_short(key), name, row[name], value, _short(batch[winner_n][0]))
     assert quarantined.get(None, 0) == len(by_key.get(None, [])) + as_lines, [_short(r) for k, r in quarantine if k is None]
     assert set(loaded) <= set(by_key), set(loaded) - set(by_key)
+
+
+@st.composite
+def one_type_defect(draw):
+    """A batch of good items but one, which holds one value of the wrong type (the type checks must still run),
+    or one other defect (the batch holds no wrong type: its SQL leaves the type checks out, the rest must hold)."""
+    seeds = draw(st.lists(st.integers(0, 2**63), min_size=40, max_size=40))
+    others = sorted({d for d in DEFECTS if d and d not in TYPE_DEFECTS and d != "nan"})
+    hidden, defect = draw(st.integers(0, 39)), draw(st.sampled_from([*TYPE_DEFECTS, *TYPE_DEFECTS, *others]))
+    return [launch_item(seed, n, defect if n == hidden else None) for n, seed in enumerate(seeds)]
+
+
+@settings(max_examples=ONE_DEFECT_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(one_type_defect().map(_Batch))
+def test_a_value_of_the_wrong_type_is_caught_in_an_otherwise_clean_batch(batch):
+    check_batch(batch.lines)
+    CASES["items"] += len(batch.lines)
 
 
 def test_the_generator_reaches_every_outcome():
