@@ -104,24 +104,32 @@ class ReadersResult:
         )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 @contextmanager
-def serve(data_dir: Path, timeout_s: float = 60):
-    """``streamlit run`` the dashboard on 127.0.0.1 over ``data_dir``; yields its URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true"]
-        + ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT,
-        env=dict(os.environ, LAUNCH_LEDGER_DATA_DIR=str(data_dir)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def serve(
+    data_dir: Path,
+    timeout_s: float = 60,
+    env: dict | None = None,
+    args: tuple[str, ...] = (),
+    log: Path | None = None,
+    port: int | None = None,
+):
+    """``streamlit run`` the dashboard on 127.0.0.1 (``port`` or a free one) over ``data_dir``; yields its URL.
+
+    ``env`` adds environment variables, ``args`` command-line options (``--secrets.files ...``); with ``log``
+    the server's output goes to that file and its tail is in the error when the server does not answer.
+    """
+    port = port or free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true"]
+    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false", *args]
+    environment = dict(os.environ, LAUNCH_LEDGER_DATA_DIR=str(data_dir), **(env or {}))
+    out = log.open("wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -131,7 +139,8 @@ def serve(data_dir: Path, timeout_s: float = 60):
                     break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"streamlit did not answer on {url} within {timeout_s:.0f} s") from None
+                    tail = log.read_text(errors="replace")[-2000:] if log else ""
+                    raise RuntimeError(f"streamlit did not answer on {url} within {timeout_s:.0f} s {tail}") from None
                 time.sleep(0.3)
         yield url
     finally:
@@ -140,6 +149,8 @@ def serve(data_dir: Path, timeout_s: float = 60):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log:
+            out.close()
 
 
 def figures(data_dir: Path) -> tuple[str, str]:

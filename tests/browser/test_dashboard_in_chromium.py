@@ -3,18 +3,14 @@
 Screenshots are kept in artifacts/screenshots/ for a person to look at.
 """
 
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from bench.readers import CHROMIUM, CHROMIUM_ARGS
+from bench.readers import CHROMIUM, CHROMIUM_ARGS, serve
 from dashboard import router
 from warehouse.store import connect
 
@@ -32,12 +28,6 @@ pytestmark = pytest.mark.browser
 def chromium_installed():
     # a missing browser is a failure, never a skip: `make test` installs it (make chromium)
     assert Path(CHROMIUM).exists(), f"Debian chromium is not at {CHROMIUM}: run `make chromium` (make test does)"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -66,44 +56,9 @@ def demo_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(demo_dir):
-    port = _free_port()
-    env = dict(os.environ, LAUNCH_LEDGER_DATA_DIR=str(demo_dir))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not answer /_stcore/health within 60 s: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+def server(demo_dir, tmp_path_factory):
+    with serve(demo_dir, log=tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,7 @@ searched for the cookie and client secrets, the cookies' values and the ID token
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -23,7 +19,8 @@ import pytest
 import werkzeug.serving
 from oidc_provider_mock import User, app
 
-from tests.browser.test_dashboard_in_chromium import ARGS, CHROMIUM, METRIC, SHOTS, _free_port, _settled
+from bench.readers import free_port, serve
+from tests.browser.test_dashboard_in_chromium import ARGS, CHROMIUM, METRIC, SHOTS, _settled
 from tests.conftest import load_fixture_warehouse
 
 # oidc-provider-mock 0.3.4 calls Authlib APIs Authlib now deprecates: the provider's business, not ours.
@@ -81,7 +78,7 @@ def site(tmp_path_factory, identity_provider):
     """`streamlit run` over the fixture warehouse with [auth] pointing at the local provider; (url, log path)."""
     root = tmp_path_factory.mktemp("sign-in")
     data = load_fixture_warehouse(root / "data")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     (root / "secrets.toml").write_text(
         "[auth]\n"
@@ -94,35 +91,10 @@ def site(tmp_path_factory, identity_provider):
     (root / "access.toml").write_text(ACCESS)
     (root / "launch-ledger.toml").write_text('[access]\nfile = "access.toml"\n')
     log = root / "streamlit.log"
-    env = dict(
-        os.environ,
-        LAUNCH_LEDGER_DATA_DIR=str(data),
-        LAUNCH_LEDGER_CONFIG=str(root / "launch-ledger.toml"),
-        AUTHLIB_INSECURE_TRANSPORT="1",
-    )
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    command += ["--secrets.files", str(root / "secrets.toml"), "--logger.level", "info"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=Path(__file__).parents[2], env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _wait_healthy(url, proc, log)
-            yield url, log, data
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def _wait_healthy(url: str, proc, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail("streamlit did not answer /_stcore/health within 60 s: " + log.read_text()[-2000:])
+    env = dict(LAUNCH_LEDGER_CONFIG=str(root / "launch-ledger.toml"), AUTHLIB_INSECURE_TRANSPORT="1")
+    args = ("--secrets.files", str(root / "secrets.toml"), "--logger.level", "info")
+    with serve(data, env=env, args=args, log=log, port=port):
+        yield url, log, data
 
 
 @pytest.fixture
