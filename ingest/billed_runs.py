@@ -1,6 +1,6 @@
 """What the bill says each run cost: ``launch_billed_costs``, one row per run tag value × billing month × source.
 
-A bill import (``python -m ingest cur`` / ``focus``) sums the rows carrying the run tag (``[billing] run_tag``,
+A bill import (``python -m ingest cur`` / ``focus``) sums the rows carrying the run tag (``[runs] tag`` in the allocation rules,
 default ``unique_run_id``: the resource label Nextflow and Seqera put on a run's jobs, which CUR writes as
 ``user_unique_run_id``) and replaces that source's rows of the months it holds. ``match_runs`` then sets each
 row's ``launch_id`` to the launch whose ``launch_id`` is the tag value, or NULL when no launch has it: a row is

@@ -30,8 +30,8 @@ columns mean no commitment applies (a line item that needs one is quarantined, n
 structs, or legacy flattened ``resource_tags_*`` columns; legacy CUR CSV names (``lineItem/UnblendedCost``)
 are read as their CUR 2.0 names. The run summary's notes say which of these applied.
 
-The rows carrying the run tag (``[billing] run_tag``) are also summed per run into ``launch_billed_costs``
-and matched to launches (``ingest.billed_runs``).
+The rows carrying the run tag (``[runs] tag`` of the allocation rules, ``Settings.run_tag``) are also summed per
+run into ``launch_billed_costs`` and matched to launches (``ingest.billed_runs``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import SourceError
-from core.settings import BillingSettings, Settings
+from core.settings import DEFAULT_RUN_TAG, Settings
 from ingest.billed_runs import held_rows_sql, match_runs, replace_billed_runs
 from warehouse.runs import JobRun, job_run, print_summary
 from warehouse.store import WarehouseWriter, select_list
@@ -52,7 +52,6 @@ from warehouse.store import WarehouseWriter, select_list
 if TYPE_CHECKING:
     import boto3
 
-DEFAULT_RUN_TAG = BillingSettings().run_tag
 
 FOCUS, CUR = "focus", "cur"
 SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".gz": "csv", ".zst": "csv"}
@@ -202,6 +201,15 @@ TAGS_OBJECT = """CASE
             END),
             lambda p: p.k IS NOT NULL), lambda p: to_json(p.k) || ':' || COALESCE(to_json(p.v), 'null')), ',') || '}', '{}')
     END"""
+
+
+# A list of tags with an element that is neither a [key, value] pair nor a {key, value} object (with a key).
+TAGS_NOT_PAIRS = """json_valid(tags) AND json_type(tags) = 'ARRAY' AND len(list_filter(json_extract(tags, '$[*]'),
+        lambda e: NOT coalesce((json_type(e) = 'ARRAY' AND json_array_length(e) = 2 AND json_extract_string(e, '$[0]')
+                                IS NOT NULL)
+                               OR (json_type(e) = 'OBJECT' AND COALESCE(json_extract_string(e, '$.key'),
+                                                                        json_extract_string(e, '$.Key')) IS NOT NULL),
+                               false))) > 0"""
 
 
 def _tag_lookup(tags: str, tag: str) -> str:
@@ -543,19 +551,28 @@ def _stage_export(writer: WarehouseWriter, layout: Layout, source: str, where: s
     normalised = _focus_select(columns) if source == FOCUS else _cur_select(columns)
     key_column = "ResourceId" if source == FOCUS else "line_item_resource_id"
     record_key = _q(key_column) if key_column in columns else "NULL"
+    tags_column = "Tags" if source == FOCUS else "resource_tags"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW export_rows AS
         SELECT *,
             CASE
                 WHEN charge_start IS NULL THEN 'the charge period start is missing or not a timestamp'
                 WHEN period_start IS NULL THEN 'the billing period start is missing or not a timestamp'
+                {_out_of_range_reasons()}
+                WHEN billed_cost IS NULL AND isfinite(TRY_CAST(raw_billed AS DOUBLE))
+                    THEN 'the billed cost ' || raw_billed || ' is out of range (at most 999,999,999,999.999999)'
                 WHEN billed_cost IS NULL AND raw_billed IS NOT NULL THEN 'the billed cost ' || raw_billed || ' is not a number'
                 WHEN billed_cost IS NULL THEN 'the billed cost is missing'
                 WHEN effective_cost IS NULL THEN effective_problem
+                WHEN (tags_json IS NULL AND tags IS NOT NULL AND trim(tags) NOT IN ('', 'null', '[]', '{{}}'))
+                     OR ({TAGS_NOT_PAIRS})
+                    THEN 'the tags ({tags_column}) are not a JSON object, a map or a list of [key, value] pairs or '
+                         || '{{key, value}} objects: found ' || left(tags, 80)
             END AS reason,
             CAST(date_trunc('month', period_start) AS DATE) AS usage_month
-        FROM (SELECT {normalised}, CAST({record_key} AS VARCHAR) AS record_key, CAST(to_json(src) AS VARCHAR) AS raw_record
-              FROM {layout.scan} AS src WHERE {where})"""
+        FROM (SELECT *, {TAGS_OBJECT} AS tags_json FROM (
+              SELECT {normalised}, CAST({record_key} AS VARCHAR) AS record_key, CAST(to_json(src) AS VARCHAR) AS raw_record
+              FROM {layout.scan} AS src WHERE {where}))"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE export_quarantine AS
@@ -564,8 +581,7 @@ def _stage_export(writer: WarehouseWriter, layout: Layout, source: str, where: s
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW valid_rows AS
         SELECT *, {_tag_lookup("tags_json", tag)} AS consumer, NULLIF({_tag_lookup("tags_json", run_tag)}, '') AS run_tag
-        FROM (SELECT *, {TAGS_OBJECT} AS tags_json,
-                LEAST(GREATEST(CAST(charge_start AS DATE), usage_month),
+        FROM (SELECT *, LEAST(GREATEST(CAST(charge_start AS DATE), usage_month),
                       CAST(usage_month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)) AS usage_date
               FROM export_rows WHERE reason IS NULL)"""
     )
@@ -601,6 +617,32 @@ def _stage_export(writer: WarehouseWriter, layout: Layout, source: str, where: s
         GROUP BY run_tag, usage_month, currency""",
         {"source": source, "run_id": writer.run_id},
     )
+
+
+# A row's amounts must fit the warehouse's DECIMAL(18,6) (12 digits before the point), and its times this century.
+_MAX_AMOUNT = "1e12"
+_AMOUNTS = (
+    ("billed_cost", "the billed cost"),
+    ("effective_cost", "the effective cost"),
+    ("list_cost", "the list cost"),
+    ("split_cost", "the split cost"),
+    ("split_unused_cost", "the split unused cost"),
+)
+
+
+def _out_of_range_reasons() -> str:
+    """CASE branches naming an amount too large for DECIMAL(18,6), or a period outside 2000..2099."""
+    times = [
+        f"WHEN NOT ({column} >= TIMESTAMP '2000-01-01' AND {column} < TIMESTAMP '2100-01-01') THEN "
+        f"'{words} ' || strftime({column}, '%Y-%m-%d %H:%M:%S') || ' is outside 2000..2099: not a real billing time'"
+        for column, words in (("charge_start", "the charge period start"), ("period_start", "the billing period start"))
+    ]
+    amounts = [
+        f"WHEN abs({column}) >= {_MAX_AMOUNT} THEN '{words} ' || CAST({column} AS VARCHAR) "
+        "|| ' is out of range (at most 999,999,999,999.999999)'"
+        for column, words in _AMOUNTS
+    ]
+    return "\n                ".join(times + amounts)
 
 
 def _quarantine_export(writer: WarehouseWriter, location: str) -> tuple[dict[str, int], int]:
@@ -668,7 +710,7 @@ def ingest_export(
     """
     months = sorted({m.replace(day=1) for m in months or []})
     tag = tag or settings.consumer_tag
-    run_tag = settings.billing.run_tag
+    run_tag = settings.run_tag
     failure = None
     with job_run(settings.data_dir, source, location, settings=settings) as run:
         found = find_files(location, run.writer.tmp, months, session, endpoint_url)
@@ -688,7 +730,7 @@ def ingest_export(
         s.notes.extend(loaded.notes)
         if loaded.months:
             s.notes.append(
-                f"run tag {run_tag!r} ([billing] run_tag): {loaded.runs:,} run x month row(s) in launch_billed_costs, "
+                f"run tag {run_tag!r} ([runs] tag): {loaded.runs:,} run x month row(s) in launch_billed_costs, "
                 f"{loaded.runs_matched:,} matched to a launch"
             )
         if months and len(loaded.months) < len(months):

@@ -64,10 +64,18 @@ def ingest_cost_explorer(
                 f"asked for {sum((r.end - r.start).days for r in covered)} days in {len(covered)} range(s), "
                 f"skipped {skipped} final days; {run.stats.api_requests} requests ≈ ${run.stats.api_requests * 0.01:.2f}"
             )
-        loaded = ce.load_pages(run.writer, pages, covered, cfg, today, from_api=responses_dir is None)
-        run.stats.records_read += loaded.rows
-        run.stats.records_loaded += loaded.loaded
-        run.stats.records_unchanged += loaded.unchanged
+        loaded = ce.load_pages(
+            run.writer, pages, covered, cfg, today, from_api=responses_dir is None, currency=settings.currency, source=source
+        )
+        read = loaded.rows + loaded.held + loaded.quarantined
+        run.stats.count(read, loaded.loaded, loaded.unchanged, loaded.quarantined, loaded.reasons)
+        if loaded.quarantined:
+            run.stats.look_at = "the reasons above: each names the field, the value found and what was expected"
+        if loaded.kept_days:
+            run.stats.notes.append(
+                f"{loaded.kept_days} days kept as they were: a group was quarantined "
+                f"({loaded.held} good groups of them not loaded; those days are asked for again on the next pull)"
+            )
         if loaded.final:
             run.stats.notes.append(f"final (never re-requested): {loaded.final.start} – {loaded.final.end - timedelta(days=1)}")
     print_summary(run)

@@ -9,6 +9,8 @@ ran), and ``task_rows`` yields the task rows while the load writes them.
 * Status times: PREPARING and READY at the first submit, RUNNING at the first start, COMPLETE/FAILED at the
   last complete, over the tasks of this run (CACHED lines carry the times of the run that computed them,
   so they count only when every line is cached).
+* Output size: the bytes every task line wrote (``wchar``, else ``write_bytes``; cached lines included, as
+  Seqera's workflow ``writeBytes`` counts them) / 2^30, as ``output_size_gb``; none when no line has either.
 * Resources: with an instance type, one instance line per task attempt that ran (CACHED lines did not run;
   failed and retried attempts did, and cost), count 1, from its start to its complete (an attempt still
   running when the run stopped, to the end of the run). Without one, none: the run stays pending a price.
@@ -89,6 +91,7 @@ def scan_run(trace: TraceFile, run: ResolvedRun, cores_per_node: int) -> RunScan
     this_run, every_line = _Span(), _Span()
     finals: dict[str, tuple[tuple, str | None]] = {}
     attempts: list[tuple[int, int | None, int | None]] = []  # (start, complete, cpus) of each attempt that ran
+    written: int | None = None  # bytes the task lines wrote
     for item in trace.lines(run.zone):
         if isinstance(item, Rejected):
             scan.rejected.append(item)
@@ -98,6 +101,8 @@ def scan_run(trace: TraceFile, run: ResolvedRun, cores_per_node: int) -> RunScan
         scan.cached += line.cached
         scan.failed += line.outcome in ("FAILED", "ABORTED")
         every_line.add(line)
+        if line.written is not None:
+            written = line.written + (written or 0)
         if not line.cached:
             this_run.add(line)
         rank = (line.attempt or 0, line.submit if line.submit is not None else -1, line.lineno)
@@ -134,6 +139,7 @@ def scan_run(trace: TraceFile, run: ResolvedRun, cores_per_node: int) -> RunScan
         "input_path": options.input_path,
         "input_size_gb": options.input_size_gb,
         "sample_count": options.sample_count,
+        "output_size_gb": None if written is None else written / GIB,
         "resources": {"instances": instances} if instances else None,
     }
     scan.note = (

@@ -17,7 +17,7 @@ import gzip
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from core.errors import SourceError
@@ -68,6 +68,12 @@ class TraceLine:
     peak_rss: int | None = None
     read_bytes: int | None = None
     write_bytes: int | None = None
+    wchar: int | None = None  # every byte the task wrote (write_bytes: only those that reached a block device)
+
+    @property
+    def written(self) -> int | None:
+        """Bytes the task wrote: wchar, else write_bytes."""
+        return self.wchar if self.wchar is not None else self.write_bytes
 
     @property
     def task_name(self) -> str | None:
@@ -126,12 +132,14 @@ def _parsers(zone: tzinfo) -> dict[str, tuple[Callable[[str], object], str]]:
     duration = (values.parse_duration_ms, values.DURATION_EXPECTED)
     memory = (values.parse_memory_bytes, values.MEMORY_EXPECTED)
     integer = (values.parse_integer, values.INTEGER_EXPECTED)
+    count = (values.parse_count, values.COUNT_EXPECTED)
     text = (str.strip, "text")
     return {
         **dict.fromkeys(_TEXT, text),
         "status": (_status, "one of " + ", ".join(TASK_STATUSES)),
-        **dict.fromkeys(("exit", "attempt", "cpus"), integer),
-        **dict.fromkeys(("memory", "disk", "peak_rss", "read_bytes", "write_bytes"), memory),
+        "exit": integer,
+        **dict.fromkeys(("attempt", "cpus"), count),
+        **dict.fromkeys(("memory", "disk", "peak_rss", "read_bytes", "write_bytes", "wchar"), memory),
         **dict.fromkeys(("time", "duration", "realtime"), duration),
         **dict.fromkeys(("submit", "start", "complete"), date),
         "%cpu": (values.parse_percent, values.PERCENT_EXPECTED),
@@ -192,6 +200,7 @@ class TraceFile:
         with self._open() as f:
             rows = csv.reader(f, delimiter=self.separator, quoting=csv.QUOTE_NONE, strict=False)
             seen_header = False
+            task_lines: dict[str, int] = {}  # task_id -> the line it was first read on
             for cells in rows:
                 lineno = rows.line_num
                 if not any(c.strip() for c in cells):
@@ -208,7 +217,13 @@ class TraceFile:
                         raw,
                     )
                     continue
-                yield self._parse(cells, lineno, parsers, raw)
+                line = self._parse(cells, lineno, parsers, raw)
+                if isinstance(line, TraceLine) and line.task_id is not None:
+                    first = task_lines.setdefault(line.task_id, lineno)
+                    if first != lineno:
+                        what = f'task_id "{_shown(line.task_id)}" is on line {first} already: a task attempt is one line'
+                        line = self._rejected(cells, lineno, what + "; this one is not loaded", raw)
+                yield line
 
     def _parse(self, cells: list[str], lineno: int, parsers, raw: str) -> TraceLine | Rejected:
         found: dict[str, object] = {}
@@ -221,17 +236,38 @@ class TraceFile:
             for text in texts:
                 try:
                     parsed.append((values.is_raw(text), parse(text)))
-                except ValueError:
-                    task = cells[self.columns["task_id"][0]].strip() if "task_id" in self.columns else None
-                    return Rejected(
-                        f"{self.label}:{lineno}",
-                        task or None,
-                        f'{self.label}: line {lineno}: {field} is "{text}", expected {expected}',
-                        raw,
-                    )
+                except ValueError as exc:
+                    return self._rejected(cells, lineno, f'{field} is "{_shown(text)}", expected {str(exc) or expected}', raw)
             raw_values = [v for is_raw, v in parsed if is_raw]  # the raw copy is exact: prefer it
             found[_ATTRIBUTE.get(field, field)] = raw_values[0] if raw_values else parsed[0][1]
-        return _derive(TraceLine(lineno, **found))
+        line = TraceLine(lineno, **found)
+        disorder = _out_of_order(line)
+        if disorder:
+            return self._rejected(cells, lineno, disorder, raw)
+        return _derive(line)
+
+    def _rejected(self, cells: list[str], lineno: int, what: str, raw: str) -> Rejected:
+        task = cells[self.columns["task_id"][0]].strip() if "task_id" in self.columns else None
+        return Rejected(f"{self.label}:{lineno}", task or None, f"{self.label}: line {lineno}: {what}", raw)
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A value as a reason shows it: control characters escaped, cut at ``limit`` characters."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return shown + ("..." if len(text) > limit else "")
+
+
+def _out_of_order(line: TraceLine) -> str | None:
+    """Why the line's own submit, start and complete are not in that order (None when they are)."""
+    given = [(f, getattr(line, f)) for f in ("submit", "start", "complete") if getattr(line, f) is not None]
+    for (before, earlier), (after, later) in zip(given, given[1:], strict=False):
+        if later < earlier:
+            return f"{after} {_utc(later)} is before {before} {_utc(earlier)} (UTC): the times of a task are out of order"
+    return None
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _derive(line: TraceLine) -> TraceLine:

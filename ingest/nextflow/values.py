@@ -44,6 +44,14 @@ MEMORY_EXPECTED = "a Nextflow memory size (0, 512 B, 4.5 GB) or bytes"
 PERCENT_EXPECTED = "a percentage (12.5%) or a number"
 DATE_EXPECTED = "a date yyyy-MM-dd HH:mm:ss.SSS or epoch milliseconds"
 INTEGER_EXPECTED = "a whole number"
+COUNT_EXPECTED = "a whole number, not negative"
+INTEGER_OUT_OF_RANGE = "a whole number from -2^31 to 2^31-1 (it is out of range)"
+# Bounds of what a trace may say: beyond them a value is garbage (and would not fit its column, or a datetime).
+MAX_DURATION_MS = 100 * 365 * 86_400_000  # a task of a century
+MAX_BYTES = 2**63  # launch_tasks' BIGINT
+MAX_PERCENT = 1_000_000.0  # %cpu of 10,000 CPUs busy
+MAX_INTEGER = 2**31  # launch_tasks' INTEGER (exit, attempt, cpus)
+FIRST_MS, END_MS = 946_684_800_000, 4_102_444_800_000  # 2000-01-01 .. 2100-01-01 UTC, as every time Launch Ledger reads
 
 
 def _round_half_up(value: Decimal) -> int:
@@ -52,12 +60,18 @@ def _round_half_up(value: Decimal) -> int:
 
 
 def parse_duration_ms(text: str) -> int:
-    """Milliseconds of a duration: ``1h 2m 3s``, ``3.5s``, ``250ms``, ``01:02:03`` or raw milliseconds."""
-    text = text.strip()
+    """Milliseconds of a duration: ``1h 2m 3s``, ``3.5s``, ``250ms``, ``01:02:03`` or raw milliseconds (under a century)."""
+    value = _duration_ms(text.strip())
+    if value >= MAX_DURATION_MS:
+        raise ValueError("a duration under 100 years (it is out of range)")
+    return value
+
+
+def _duration_ms(text: str) -> int:
     if _INTEGER.fullmatch(text):
         value = int(text)
         if value < 0:
-            raise ValueError(DURATION_EXPECTED)
+            raise ValueError(DURATION_EXPECTED + ", not negative")
         return value
     legacy = _LEGACY_DURATION.fullmatch(text)
     if legacy:
@@ -78,12 +92,18 @@ def parse_duration_ms(text: str) -> int:
 
 
 def parse_memory_bytes(text: str) -> int:
-    """Bytes of a memory size: ``4.5 GB`` (1024-based, as Nextflow counts), ``512 B``, ``0`` or raw bytes."""
-    text = text.strip()
+    """Bytes of a memory size: ``4.5 GB`` (1024-based, as Nextflow counts), ``512 B``, ``0`` or raw bytes (below 2^63)."""
+    value = _memory_bytes(text.strip())
+    if value >= MAX_BYTES:
+        raise ValueError("a size below 8 EB, 2^63 bytes (it is out of range)")
+    return value
+
+
+def _memory_bytes(text: str) -> int:
     if _INTEGER.fullmatch(text):
         value = int(text)
         if value < 0:
-            raise ValueError(MEMORY_EXPECTED)
+            raise ValueError(MEMORY_EXPECTED + ", not negative")
         return value
     match = _MEMORY.fullmatch(text)
     if not match:
@@ -107,18 +127,26 @@ def parse_percent(text: str) -> float | None:
         raise ValueError(PERCENT_EXPECTED)
     value = float(number)
     if value < 0:
-        raise ValueError(PERCENT_EXPECTED)
+        raise ValueError(PERCENT_EXPECTED + ", not negative")
+    if not value <= MAX_PERCENT:  # inf too
+        raise ValueError(f"a percentage up to {MAX_PERCENT:,.0f}% (it is out of range)")
     return value
 
 
 def parse_date_ms(text: str, zone: tzinfo) -> int:
-    """Epoch milliseconds of a trace date: ``2025-03-04 10:31:05.123`` (local time in ``zone``) or raw epoch ms."""
-    text = text.strip()
+    """Epoch milliseconds of a trace date: ``2025-03-04 10:31:05.123`` (local time in ``zone``) or raw epoch ms.
+
+    A time outside 2000-01-01 .. 2099-12-31 UTC (epoch seconds taken for milliseconds, a clock reset) is refused.
+    """
+    value = _date_ms(text.strip(), zone)
+    if not FIRST_MS <= value < END_MS:
+        raise ValueError(DATE_EXPECTED + " between 2000 and 2099 (it is out of range)")
+    return value
+
+
+def _date_ms(text: str, zone: tzinfo) -> int:
     if _INTEGER.fullmatch(text):
-        value = int(text)
-        if value <= 0:
-            raise ValueError(DATE_EXPECTED)
-        return value
+        return int(text)
     match = _DATE.fullmatch(text)
     if not match:
         raise ValueError(DATE_EXPECTED)
@@ -132,12 +160,29 @@ def parse_date_ms(text: str, zone: tzinfo) -> int:
 
 
 def parse_integer(text: str) -> int:
-    text = text.strip()
+    """A whole number (``1.0`` too) of an INTEGER column."""
+    value = _integer(text.strip())
+    if not -MAX_INTEGER <= value < MAX_INTEGER:
+        raise ValueError(INTEGER_OUT_OF_RANGE)
+    return value
+
+
+def parse_count(text: str) -> int:
+    """A whole number that counts (cpus, attempt): not negative."""
+    value = parse_integer(text)
+    if value < 0:
+        raise ValueError(COUNT_EXPECTED)
+    return value
+
+
+def _integer(text: str) -> int:
     if not _INTEGER.fullmatch(text):
         try:  # a raw number Nextflow wrote as a float (1.0)
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError(INTEGER_EXPECTED) from None
+        if value.is_finite() and value.adjusted() > 18:
+            raise ValueError(INTEGER_OUT_OF_RANGE)
         if not value.is_finite() or value != value.to_integral_value():
             raise ValueError(INTEGER_EXPECTED)
         return int(value)

@@ -7,7 +7,9 @@ The run:
   ``[seqera] consumer_field`` names: a workflow field (default ``userName``), ``workspace``
   (organisation/workspace) or ``label:NAME`` (the value of the run's label NAME, e.g. a resource label
   ``team=oncology``); ``input_path`` the ``input`` parameter when it is a path (nf-core's samplesheet).
-  Seqera records carry no input size or sample count, so those stay empty.
+  Seqera records carry no input size or sample count, so those stay empty. ``output_size_gb`` is the run's
+  ``writeBytes`` (workflow-load.json, or the API's progress) / 2^30: the sum of its tasks' ``wchar``, cached
+  tasks included; without it, that sum over the task records (``writeBytes`` where a task has no ``wchar``).
 * status: SUBMITTED -> READY (queued for compute), RUNNING -> RUNNING, SUCCEEDED -> COMPLETE, and FAILED,
   CANCELLED and UNKNOWN (the Platform lost the run) -> FAILED. Status times: READY at ``submit``,
   RUNNING at ``start``, COMPLETE or FAILED at ``complete`` (a failed run that never completed: its
@@ -149,12 +151,34 @@ def map_run(record: RunRecord, settings: SeqeraSettings) -> Mapped:
         "status": status,
         "status_times": times,
         "input_path": _input_path(wf.get("params")),
+        "output_size_gb": _output_gb(record),
         "resources": {"instances": resources} if resources else None,
         "totalCost": None if total is None else f"{total:f}",
         "instance_cost": None if total is None else f"{total:f}",
         "price_source": "seqera",
     }
     return Mapped(launch, RunTasks(rows), rejected)
+
+
+def _byte_count(value) -> int | None:
+    """A whole, non-negative number of bytes, or None (absent, or not one)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    return int(value) if value >= 0 and value == int(value) else None
+
+
+def _output_gb(record: RunRecord) -> float | None:
+    """GB (2^30 bytes) the run wrote: Seqera's own total, else the sum over its tasks of wchar (else writeBytes)."""
+    total = _byte_count(record.written_bytes)
+    if total is None:
+        per_task = [
+            _byte_count(t.get("wchar")) if _byte_count(t.get("wchar")) is not None else _byte_count(t.get("writeBytes"))
+            for t in record.tasks
+            if isinstance(t, dict)
+        ]
+        known = [b for b in per_task if b is not None]
+        total = sum(known) if known else None
+    return None if total is None else total / GIB
 
 
 def _reject(source: str, key: str | None, reason: str, raw) -> Rejected:
@@ -275,6 +299,13 @@ _SCHEMA = pa.schema(
 )
 MAX_MONEY = Decimal(10) ** 12  # DECIMAL(18,6) holds less than a trillion
 MAX_WHOLE = 2**63  # BIGINT
+MAX_INTEGER = 2**31  # launch_tasks' INTEGER columns: attempt, exit_code, cpus, spot_interruptions
+_INTEGERS = ("attempt", "cpus", "numSpotInterruptions")
+_NOT_NEGATIVE = ("memory", "disk", "peakRss", "time", "realtime", "pcpu", "readBytes", "writeBytes", *_INTEGERS)
+MAX_MEASURE = Decimal(10) ** 18  # bytes, milliseconds, percent: beyond it a measure is garbage
+FIRST_TIME, END_TIME = datetime(2000, 1, 1), datetime(2100, 1, 1)
+# A task's status as Seqera Platform records it (its TaskStatus), upper-cased
+TASK_STATUSES = ("NEW", "SUBMITTED", "RUNNING", "COMPLETED", "FAILED", "ABORTED", "CACHED")
 
 
 class RunTasks:
@@ -304,15 +335,24 @@ def _task_row(run_id: str, task) -> tuple[tuple, Decimal | None]:
     """A ``launch_tasks`` row and the task's exact cost; raises _Bad naming the field that does not parse."""
     if not isinstance(task, dict):
         raise _Bad(f"is not a task object but {type(task).__name__}")
+    if list(task) == ["task"]:  # the API's {"task": ...} wrapping something else
+        raise _Bad(f'is not a task object but {type(task["task"]).__name__} (under "task")')
     task_id = task.get("taskId")
     if task_id is None or isinstance(task_id, bool) or str(task_id).strip() == "":
         raise _Bad("has no taskId")
+    if not isinstance(task_id, str | int | Decimal):
+        raise _Bad(f"has a taskId that is not a number or text but {type(task_id).__name__}: {_short(task_id)}")
     status = task.get("status")
     if not isinstance(status, str) or not status:
-        raise _Bad("has no status")
+        raise _Bad(f"has no status (found {_short(status)})")
+    if status.strip().upper() not in TASK_STATUSES:
+        raise _Bad(f"has an unknown status {_short(status)} (expected one of {', '.join(TASK_STATUSES)})")
     cost = _decimal(task.get("cost"), "cost")
-    if cost is not None and abs(cost) >= MAX_MONEY:
+    if cost is not None and abs(cost.quantize(MICRO, ROUND_HALF_UP)) >= MAX_MONEY:  # 999999999999.9999999 rounds up
         raise _Bad(f"has a cost of a trillion or more, beyond DECIMAL(18,6): {task.get('cost')!r}")
+    if cost is not None and cost < 0:
+        raise _Bad(f"has a negative cost: {task.get('cost')!r}")
+    _check_measures(task)
     memory, disk, peak = _number(task, "memory"), _number(task, "disk"), _number(task, "peakRss")
     limit, realtime, pcpu = _number(task, "time"), _number(task, "realtime"), _number(task, "pcpu")
     row = (
@@ -347,6 +387,28 @@ def _task_row(run_id: str, task) -> tuple[tuple, Decimal | None]:
         "seqera",
     )
     return row, cost
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_measures(task: dict) -> None:
+    """Sizes, times, counts and percentages are not negative, nor beyond their columns; the task's times in order."""
+    for name in _NOT_NEGATIVE:
+        value = _number(task, name)
+        if value is None:
+            continue
+        if value < 0:
+            raise _Bad(f"has a negative {name}: {_short(task.get(name))}")
+        if value >= (MAX_INTEGER if name in _INTEGERS else MAX_MEASURE):
+            raise _Bad(f"has a {name} out of range: {_short(task.get(name))}")
+    times = [(n, _when(task, n)) for n in ("submit", "start", "complete")]
+    given = [(n, t) for n, t in times if t is not None]
+    for (before, earlier), (after, later) in zip(given, given[1:], strict=False):
+        if later < earlier:
+            raise _Bad(f"has its {after} time {task.get(after)!r} before its {before} time {task.get(before)!r}: out of order")
 
 
 def _text(value) -> str | None:
@@ -391,10 +453,12 @@ def _exit(task: dict) -> int | None:
     """The exit status (``exitStatus``, else ``exit``; the API has sent it as text); None when there is none."""
     for name in ("exitStatus", "exit"):
         value = task.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not -MAX_INTEGER <= value < MAX_INTEGER:
+                raise _Bad(f"has an {name} out of range: {_short(task.get(name))}")
+            return value
     return None
 
 
@@ -412,9 +476,10 @@ def _when(task: dict, name: str) -> datetime | None:
     if not isinstance(value, str):
         raise _Bad(f"has a {name} time that is not ISO 8601 text: {value!r}")
     try:
-        if value.endswith("Z"):
-            return datetime.fromisoformat(value[:-1])
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value[:-1] if value.endswith("Z") else value)
     except ValueError:
         raise _Bad(f"has an unparseable {name} time {value!r} (expected ISO 8601)") from None
-    return moment.astimez(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    if not FIRST_TIME <= moment < END_TIME:
+        raise _Bad(f"has a {name} time {value!r} outside 2000..2099")
+    return moment

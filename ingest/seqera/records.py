@@ -57,6 +57,7 @@ class RunRecord:
     workspace: str | None = None  # "organisation/workspace"
     launch: dict | None = None  # workflow-launch.json: the compute environment
     executors: list = field(default_factory=list)  # the run's executors as the load or progress record lists them
+    written_bytes: object = None  # the run's writeBytes as the load or progress record gives it (its tasks' wchar)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ def _dump_records(source: str, members: dict[str, tuple[str, bytes]], cut: str |
         workspace=_workspace(metadata.get("organizationName"), metadata.get("workspaceName")),
         launch=launch,
         executors=_list(load.get("executors")),
+        written_bytes=load.get("writeBytes"),
     )
 
 
@@ -271,6 +273,7 @@ def _api_record(source: str, doc) -> RunRecord | str:
         workspace=workspace or (meta.get("workspace") if isinstance(meta.get("workspace"), str) else None),
         launch=doc.get("launch") if isinstance(doc.get("launch"), dict) else None,
         executors=_list(totals.get("executors")) if isinstance(totals, dict) else [],
+        written_bytes=totals.get("writeBytes") if isinstance(totals, dict) else None,
     )
 
 
