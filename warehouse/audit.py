@@ -6,9 +6,11 @@ the lock for minutes), and a person clicking Download must neither wait for it n
 temporary name, flushed and renamed into place, so a file is there whole or not at all, and any number of
 dashboard sessions (threads or processes) append at once without a lock. Nothing is ever rewritten.
 
-**Merging is opportunistic.** ``merge`` moves the pending events into the ``audit_events`` table (one
-partition per month) inside a recorded ``job_run`` (command ``audit-merge``), taking the warehouse lock
-with a short retry; when another writer holds it, the events simply stay pending for the next try.
+**Merging is opportunistic.** Every job that commits (``warehouse.runs.job_run``: an ingest, ``prices``,
+``price-launches``, ``close-month``, ...) moves the events pending when it commits into the ``audit_events``
+table (one partition per month) in the same commit. ``merge`` does only that, inside a recorded ``job_run``
+(command ``audit-merge``), taking the warehouse lock with a short retry; when another writer holds it, the
+events simply stay pending for that writer (or the next try) to merge.
 The dashboard tries after an event once the oldest pending one is ``MERGE_AFTER_SECONDS`` old (so a
 busy morning of sign-ins commits a new warehouse version, which empties the dashboard's caches, at most
 every few minutes) and straight after closing a month (which commits a version anyway). An event id is
@@ -31,7 +33,7 @@ import pyarrow as pa
 from core.errors import WarehouseError
 
 PENDING_DIR = "audit-pending"
-ACTIONS = ("sign-in", "sign-out", "access-denied", "close-month", "download")
+ACTIONS = ("sign-in", "sign-out", "access-denied", "close-month", "download", "budget-change")
 COLUMNS = ("event_id", "event_at", "event_month", "actor", "provider", "role", "action", "subject", "consumers", "detail")
 MERGE_AFTER_SECONDS = 300
 MERGE_AFTER_EVENTS = 200
@@ -119,20 +121,36 @@ def merge(data_dir: os.PathLike | str) -> int:
     """Move the pending events into ``audit_events``; how many were merged (0 when another writer holds the lock)."""
     from warehouse.runs import job_run  # the run records itself (and any run it finds dead) in job_runs
 
+    merged = 0
     for attempt in range(LOCK_ATTEMPTS):
         try:
             with job_run(Path(data_dir), "audit-merge", str(pending_dir(data_dir)), memory_limit="256MB") as run:
-                files = _pending_files(data_dir)
-                merged = _write_events(run.writer, files)
-                run.stats.records_read, run.stats.records_loaded = len(files), merged
+                merged = merge_into(run, data_dir)  # job_run removes the merged files once the run has committed
+                run.stats.records_read, run.stats.records_loaded = len(run.audit_files or []), merged
             break
         except WarehouseError as exc:
             if "another" not in str(exc) or attempt == LOCK_ATTEMPTS - 1:
                 return 0  # busy (or unwritable): the events stay pending, whole, for the next merge
             time.sleep(LOCK_WAIT_SECONDS)
+    return merged
+
+
+def merge_into(run, data_dir: os.PathLike | str) -> int:
+    """Stage the events pending now in ``run``'s writer, to commit with the run; how many were new.
+
+    ``warehouse.runs.job_run`` calls it for every run that commits (a CLI job merges what the dashboard
+    left waiting) and, after the commit, removes the files merged (``remove_merged(run.audit_files)``).
+    """
+    files = _pending_files(data_dir)
+    run.audit_files = files
+    run.audit_merged = _write_events(run.writer, files)
+    return run.audit_merged
+
+
+def remove_merged(files: list[Path]) -> None:
+    """Delete the pending files of events now committed (an event merged twice is skipped, so a crash before this is safe)."""
     for path in files:
         path.unlink(missing_ok=True)
-    return merged
 
 
 def _write_events(writer, files: list[Path]) -> int:

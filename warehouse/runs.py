@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.settings import Settings
+from warehouse import audit
 from warehouse.store import WarehouseWriter, new_run_id
 
 DIED = "died"  # job_runs.outcome of a run the next run found dead (beside succeeded and failed)
+FAILED = "failed"  # job_runs.outcome of a run that raised: its tables are as they were, its message says why
+FAILED_OUTCOMES = (FAILED, DIED)  # the runs that did not do their work: Data health counts them as failed
 # Exit codes of a command (``cli.main``): 0 it did its work, 1 it failed (one line: error: ...), 130 interrupted,
 # and EXIT_LOADED_NONE: it read records but loaded none (every one quarantined; the summary says why, first).
 EXIT_LOADED_NONE = 2
@@ -58,6 +61,8 @@ class JobRun:
     stats: RunStats
     started_at: datetime
     started: float
+    audit_files: list[Path] | None = None  # the pending audit events merged into this run's commit (``audit.merge_into``)
+    audit_merged: int = 0  # how many of them were new to audit_events
 
     @property
     def exit_code(self) -> int:
@@ -84,18 +89,39 @@ def job_run(data_dir: Path, command: str, source: str, memory_limit: str = "450M
         try:
             yield run
         except BaseException as exc:
-            run.stats.outcome = "failed"
+            run.stats.outcome = FAILED
             run.stats.message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             _write_run_row(run)
             writer.commit(keep_only=("job_runs",))
             raise
+        _merge_audit_events(run, Path(data_dir))
         _write_run_row(run)
         writer.commit()
+        audit.remove_merged(run.audit_files or [])
         if settings is not None and settings.athena.engine == "athena":
             from warehouse.lake import publish  # awswrangler is imported only by deployments that use it
 
             published = publish(settings, data_dir)
             run.stats.notes.append(published.summary(settings.athena.lake_path))
+
+
+def _merge_audit_events(run: JobRun, data_dir: Path) -> None:
+    """The audit events waiting in ``audit-pending/`` go into ``audit_events`` with this run's commit.
+
+    Unless the body merged them itself (``audit.merge``). Should that fail, the events stay pending, whole, for
+    the next run, and the run's own work still commits.
+    """
+    if run.audit_files is not None:
+        return
+    try:
+        merged = audit.merge_into(run, data_dir)
+    except Exception as exc:  # noqa: BLE001 - an unmergeable event must not fail an ingest; it waits, named in a note
+        run.audit_files, run.audit_merged = [], 0
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        run.stats.notes.append(f"audit events left pending in {audit.pending_dir(data_dir)} for the next run: {why}")
+        return
+    if merged:
+        run.stats.notes.append(f"merged {merged:,} audit event(s) waiting in {audit.pending_dir(data_dir)} into audit_events")
 
 
 def _write_run_row(run: JobRun) -> None:
@@ -112,6 +138,7 @@ def _write_run_row(run: JobRun) -> None:
             "loaded": s.records_loaded,
             "unchanged": s.records_unchanged,
             "quarantined": s.records_quarantined,
+            "deleted": s.records_deleted,
             "api": s.api_requests,
             "outcome": s.outcome,
             "message": s.message,
@@ -124,8 +151,8 @@ def _write_row(writer: WarehouseWriter, values: dict) -> None:
         "job_runs",
         "SELECT $run_id AS run_id, $command AS command, $source AS source, $started_at::TIMESTAMP AS started_at, "
         "$ended_at::TIMESTAMP AS ended_at, $read::BIGINT AS records_read, $loaded::BIGINT AS records_loaded, "
-        "$unchanged::BIGINT AS records_unchanged, $quarantined::BIGINT AS records_quarantined, $api::BIGINT AS api_requests, "
-        "$outcome AS outcome, $message AS message",
+        "$unchanged::BIGINT AS records_unchanged, $quarantined::BIGINT AS records_quarantined, "
+        "$deleted::BIGINT AS records_deleted, $api::BIGINT AS api_requests, $outcome AS outcome, $message AS message",
         values,
     )
 
@@ -158,6 +185,7 @@ def _record_dead_runs(run: JobRun) -> None:
                 "loaded": None,
                 "unchanged": None,
                 "quarantined": None,
+                "deleted": None,
                 "api": None,
                 "outcome": DIED,
                 "message": f"died before it finished (killed or crashed; pid {about.get('pid')}, last wrote at "

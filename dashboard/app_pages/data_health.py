@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import auth, data, frame, panels
-from dashboard.formatting import count
+from dashboard import anomalies, auth, data, frame, panels
+from warehouse.runs import FAILED_OUTCOMES
 
 scope = frame.scope()
 access = auth.current()
@@ -22,7 +22,8 @@ records = data.fetch("quarantined_records", limit=20)
 latest, failed_runs, pending_count, quarantined = st.columns(4)
 if not runs.empty:
     last = runs.iloc[0]
-    latest.metric(
+    frame.metric(
+        latest,
         "Last ingest",
         str(last["outcome"]),
         f"ended {last['ended_at']:%Y-%m-%d %H:%M} UTC",
@@ -31,20 +32,35 @@ if not runs.empty:
         help=f"Run {last['run_id']} ({last['command']}, {last['source']}).",
     )
 if access.is_admin:
-    failed_runs.metric("Failed runs", count(int((runs["outcome"] == "failed").sum())), help="Among the latest 50 runs.")
-pending_count.metric(
+    frame.metric(
+        failed_runs,
+        "Failed runs",
+        int(runs["outcome"].isin(FAILED_OUTCOMES).sum()),
+        kind="count",
+        help="Among the latest 50 runs: those that failed and those that died (killed or out of memory, found by the next run).",
+    )
+frame.metric(
+    pending_count,
     "Launches pending a price",
-    count(int(pending["pending_launches"].iloc[0]) if len(pending) else 0),
+    int(pending["pending_launches"].iloc[0]) if len(pending) else 0,
+    kind="count",
     help="Launches in the sidebar's selection without a price yet.",
 )
 if access.every_consumer:
-    quarantined.metric(
-        "Quarantined records", count(int(reasons["records"].sum())), help="Records an ingest rejected, kept with the reason."
+    frame.metric(
+        quarantined,
+        "Quarantined records",
+        int(reasons["records"].sum()),
+        kind="count",
+        help="Records an ingest rejected, kept with the reason.",
     )
 
 st.subheader("Ingest runs")
 if access.is_admin:
-    st.caption("The latest 50 runs, newest first (times UTC).")
+    st.caption(
+        "The latest 50 runs, newest first (times UTC). Records deleted: launches the source deleted (an incremental "
+        "DynamoDB export), removed from the warehouse and listed in launch_deletions."
+    )
     frame.table(runs, key="health_runs")
 else:
     st.caption("Ingest runs are shown to admins only: a run's source and message may name any team's files.")
@@ -60,6 +76,9 @@ if pending.empty:
     st.success("Every launch in this selection has a price.")
 else:
     frame.table(pending.drop(columns=["pending_launches"]), key="health_pending")
+
+if not scope.options.is_empty:
+    anomalies.show(scope, key="health_anomalies")
 
 st.subheader("Quarantined records")
 if not access.every_consumer:

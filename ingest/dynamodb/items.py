@@ -121,6 +121,8 @@ def _parsed_sql(source_sql: str, attrs: ItemAttributes, item_shapes: ItemShapes 
             ll_text(a_input_size_gb) AS input_size_text,
             ll_num(a_sample_count) AS sample_number,
             ll_text(a_sample_count) AS sample_count_text,
+            ll_num(a_output_size_gb) AS output_size_gb,
+            ll_text(a_output_size_gb) AS output_size_text,
             lower(trim(ll_text(a_price_source))) AS item_price_source,
             {parse_times},
             {cost_cols},
@@ -235,6 +237,7 @@ def _validated_sql(attrs: ItemAttributes | None = None, item_shapes: ItemShapes 
         "STATUS_ATTRIBUTE": _sql_text(attrs.status),
         "INPUT_SIZE": _sql_text(attrs.input_size_gb),
         "SAMPLE_COUNT": _sql_text(attrs.sample_count),
+        "OUTPUT_SIZE": _sql_text(attrs.output_size_gb),
         "TOTAL_COST": _sql_text(attrs.total_cost),
         "TIME_EXPECTED": _sql_text(f"expected {_TIME_EXPECTED}"),
     }
@@ -269,6 +272,8 @@ SELECT p.* EXCLUDE (instances, volumes, filesystem, cluster, cost_texts, sample_
         WHEN sample_count_text IS NOT NULL AND NOT coalesce(isfinite(sample_number)
                 AND sample_number = floor(sample_number) AND sample_number BETWEEN 0 AND 2147483647, false)
             THEN @@SAMPLE_COUNT@@ || ' is not a whole number of at least 0: ' || ll_quote(sample_count_text)
+        WHEN output_size_text IS NOT NULL AND (output_size_gb IS NULL OR NOT isfinite(output_size_gb) OR output_size_gb < 0)
+            THEN @@OUTPUT_SIZE@@ || ' is not a number of at least 0: ' || ll_quote(output_size_text)
         WHEN coalesce(preparing_ts, waiting_ts, ready_ts, running_ts, complete_ts, failed_ts) IS NULL THEN @@NO_STATUS_TIMES@@
         WHEN complete_ts IS NOT NULL AND failed_ts IS NOT NULL THEN 'both COMPLETE and FAILED times are set'
         WHEN list_filter([preparing_ts, waiting_ts, ready_ts, running_ts, coalesce(complete_ts, failed_ts)],
@@ -331,7 +336,7 @@ _RESOURCE_CONTENT = ", ".join(
 _LAUNCH_ROWS_SQL = """
 SELECT
     v.launch_id, v.consumer, v.workflow_type, v.compute_platform, v.region, v.status, v.input_path,
-    v.input_size_gb, v.sample_count, v.launched_at, date_trunc('month', v.launched_at)::DATE AS launch_month,
+    v.input_size_gb, v.sample_count, v.output_size_gb, v.launched_at, date_trunc('month', v.launched_at)::DATE AS launch_month,
     v.preparing_ts AS preparing_at, v.waiting_ts AS waiting_at, v.ready_ts AS ready_at, v.running_ts AS running_at,
     v.complete_ts AS completed_at, v.failed_ts AS failed_at, v.ended_at,
     ll_hours(v.preparing_ts, coalesce(v.waiting_ts, v.ready_ts, v.running_ts, v.ended_at)) AS preparing_hours,
@@ -353,6 +358,7 @@ SELECT
         AS price_source,
     NULL AS row_hash,
     $run_id AS ingest_run_id,
+    ll_at(v.as_of_us) AS as_of,
     i.resource_hash
 FROM validated v
 LEFT JOIN (
@@ -385,13 +391,14 @@ class StageResult:
 
 
 def _launch_fingerprint_sql() -> str:
-    """A 64-bit fingerprint of the launch row (everything but the hash and the run id) and its resources.
+    """A 64-bit fingerprint of the launch row (everything but the hash, the run id and the as-of time) and its resources.
 
-    Only compared for the same launch_id, old against new, to skip unchanged launches.
+    Only compared for the same launch_id, old against new, to skip unchanged launches (the same state read
+    again from a newer export is unchanged).
     """
     from warehouse.store import schema_columns
 
-    content = [f'"{c}"' for c, _ in schema_columns()["launches"] if c not in ("row_hash", "ingest_run_id")]
+    content = [f'"{c}"' for c, _ in schema_columns()["launches"] if c not in ("row_hash", "ingest_run_id", "as_of")]
     return f"CAST(hash({', '.join(content)}, resource_hash) AS VARCHAR)"
 
 
@@ -844,11 +851,14 @@ def _one_line_file(stage_dir: Path, line: bytes) -> str:
 @dataclass
 class MergeResult:
     loaded: int
-    unchanged: int
+    unchanged: int  # read and identical to the row held, or older than it (``older``)
+    older: int = 0  # read in a state older than the one held (``launches.as_of``): the newer row stays
+    older_ids: list[str] = field(default_factory=list)  # a few of them
 
 
 # A month staged in more files than this is rewritten as one file instead of adopted as it is.
 MAX_FILES_PER_PARTITION = 8
+SAMPLE_IDS = 5  # launch ids a note names
 _BATCH = "regexp_extract(filename, '/(stage[0-9]+)/', 1)"  # staged files sit under <table>/<run>/stage<n>/
 
 
@@ -878,9 +888,8 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
             "CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming QUALIFY row_number() OVER "
             "(PARTITION BY launch_id ORDER BY as_of_us DESC NULLS LAST, latest DESC, batch DESC) = 1"
         )
-    if staged.deletes:  # a launch deleted after every state read of it is not loaded
-        removed = con.execute("DELETE FROM incoming WHERE launch_id IN (SELECT launch_id FROM deleted_launches)").fetchone()
-        duplicates = duplicates or bool(removed and removed[0])
+    deleted, older, older_ids = _drop_superseded(con, staged.deletes)
+    duplicates = duplicates or bool(deleted or older)  # staged files hold rows left out: a month is rewritten, not adopted
     # row_hash covers the launch row and its resources: equal hash, nothing to write.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE changed AS SELECT i.launch_id, i.month, i.batch FROM incoming i "
@@ -931,7 +940,31 @@ def merge_launches(writer: WarehouseWriter, staged: StageResult) -> MergeResult:
             if m not in adopted:
                 for f in files:
                     (root / f).unlink(missing_ok=True)
-    return MergeResult(changed, incoming - changed)
+    return MergeResult(changed, incoming - changed + older, older, older_ids)
+
+
+def _drop_superseded(con: duckdb.DuckDBPyConnection, deletes: bool) -> tuple[int, int, list[str]]:
+    """Leave out of ``incoming`` the launches deleted after every state read of them, and those read in a state
+    older than the one held; returns (deleted left out, older left out, a few of the older ids).
+
+    A row is replaced only by a state at least as new as its ``as_of``: an older full export loaded again with
+    ``--full`` after a newer incremental export brings back no older state. A state with no time (a loose
+    file) is taken as older than any held state with a time, as it is for deletes (``changes.settle_deletes``).
+    """
+    deleted = 0
+    if deletes:
+        removed = con.execute("DELETE FROM incoming WHERE launch_id IN (SELECT launch_id FROM deleted_launches)").fetchone()
+        deleted = removed[0] if removed else 0
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE older_states AS SELECT i.launch_id FROM incoming i JOIN launches o USING (launch_id) "
+        "WHERE o.as_of IS NOT NULL AND (ll_at(i.as_of_us) IS NULL OR ll_at(i.as_of_us) < o.as_of)"
+    )
+    older = con.execute("SELECT count(*) FROM older_states").fetchone()[0]
+    if not older:
+        return deleted, 0, []
+    con.execute("DELETE FROM incoming WHERE launch_id IN (SELECT launch_id FROM older_states)")
+    ids = [i for (i,) in con.execute(f"SELECT launch_id FROM older_states ORDER BY launch_id LIMIT {SAMPLE_IDS}").fetchall()]
+    return deleted, older, ids
 
 
 def _incoming(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:

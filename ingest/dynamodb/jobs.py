@@ -72,6 +72,12 @@ def _load_launch_files(
     merged = merge_launches(run.writer, staged)
     crash_point("write.merged")
     run.stats.count(staged.records_read, merged.loaded, merged.unchanged, staged.quarantined, staged.reasons)
+    if merged.older:
+        more = " ..." if merged.older > len(merged.older_ids) else ""
+        run.stats.notes.append(
+            f"{merged.older:,} launch(es) were read in a state older than the one the warehouse holds "
+            f"({', '.join(merged.older_ids)}{more}): kept the newer state (launches.as_of), counted as unchanged"
+        )
     deleted = changes.apply_deletions(run.writer) if staged.deletes else changes.Deletions()
     run.stats.records_deleted += deleted.applied
     if note := changes.deletion_note(deleted):

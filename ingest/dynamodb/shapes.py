@@ -59,6 +59,7 @@ SCALARS = (
     ("input_path", "text"),
     ("input_size_gb", "number"),
     ("sample_count", "number"),
+    ("output_size_gb", "number"),
     ("price_source", "text"),
     ("total_cost", "money"),
     ("instance_cost", "money"),

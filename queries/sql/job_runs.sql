@@ -1,4 +1,4 @@
--- job_runs: the latest ingest runs first, with what each read, loaded and rejected.
+-- job_runs: the latest ingest runs first, with what each read, loaded, rejected and deleted.
 -- For admins only ($admin): a run's source and message may name any team's tables, files and records.
 WITH ranked AS (
     SELECT
@@ -12,6 +12,7 @@ WITH ranked AS (
         records_loaded,
         records_unchanged,
         records_quarantined,
+        records_deleted,
         api_requests,
         outcome,
         message,
@@ -31,6 +32,7 @@ SELECT
     records_loaded,
     records_unchanged,
     records_quarantined,
+    records_deleted,
     api_requests,
     outcome,
     message

@@ -115,3 +115,32 @@ def test_the_dashboard_shows_merged_and_waiting_events_together(fresh_data_dir, 
     data._fetch.clear()
     trail = data.audit_trail()
     assert list(trail["event_id"]) == [second["event_id"], first["event_id"]]
+
+
+def test_every_cli_job_that_commits_merges_the_waiting_events(fresh_data_dir, capsys):
+    from ingest.__main__ import main
+
+    march = audit.record(fresh_data_dir, actor="fin@example.org", action="close-month", subject="2025-03",
+                         at=datetime(2025, 4, 2, 9, 30, tzinfo=UTC))  # fmt: skip
+    may = audit.record(fresh_data_dir, actor="ana@example.org", action="sign-in", at=datetime(2025, 5, 1, 8, 0, tzinfo=UTC))
+    assert main(["price-launches", "--data-dir", str(fresh_data_dir)]) == 0
+    assert audit.pending_events(fresh_data_dir) == [] and not list(audit.pending_dir(fresh_data_dir).glob("*.json"))
+    assert sorted(events_in_table(fresh_data_dir)["event_id"]) == sorted([march["event_id"], may["event_id"]])
+    con = connect(fresh_data_dir)
+    commands = [c for (c,) in con.sql("SELECT command FROM job_runs ORDER BY started_at").fetchall()]
+    con.close()
+    assert "audit-merge" not in commands and commands[-1] == "price-launches"  # merged in the job's own commit
+    # a second job finds nothing waiting and merges nothing twice
+    assert main(["price-launches", "--data-dir", str(fresh_data_dir)]) == 0
+    assert len(events_in_table(fresh_data_dir)) == 2
+
+
+def test_a_job_that_fails_leaves_the_events_waiting(fresh_data_dir):
+    from warehouse.runs import job_run
+
+    event = audit.record(fresh_data_dir, actor="fin@example.org", action="sign-in")
+    with pytest.raises(RuntimeError, match="disk full"), job_run(fresh_data_dir, "prices", "price-list-api"):
+        raise RuntimeError("disk full")
+    assert [e["event_id"] for e in audit.pending_events(fresh_data_dir)] == [event["event_id"]]
+    assert events_in_table(fresh_data_dir).empty
+    assert audit.merge(fresh_data_dir) == 1 and audit.pending_events(fresh_data_dir) == []

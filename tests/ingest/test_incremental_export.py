@@ -95,6 +95,12 @@ def test_updates_replace_rows_and_deletes_remove_launches(tmp_path, fixture_item
         "deleted              1" in out and "(wl-a2)" in out and "1 delete(s) were for launches the warehouse did not hold" in out
     )
     con = connect(data)
+    # job_runs counts the rows the deletes removed: wl-a2 (held); the delete of wl-never-held removed nothing
+    assert con.execute("SELECT command, records_deleted FROM job_runs ORDER BY started_at").fetchall() == [
+        ("dynamodb-export", 0),
+        ("price-launches", 0),
+        ("dynamodb-export", 1),
+    ]
     assert con.execute("SELECT launch_id, total_cost FROM launches ORDER BY 1").fetchall() == [
         ("wl-a1", Decimal("12.3456")),
         ("wl-a3", Decimal("0.2")),
@@ -196,3 +202,42 @@ def test_a_scan_that_no_longer_holds_a_launch_says_so(aws_env, fixture_items, tm
     out = capsys.readouterr().out
     assert "1 launch(es) in the warehouse are not in this scan of the table (deleted from the table?): wl-a3;" in out
     assert connect(tmp_path).execute("SELECT count(*) FROM launches").fetchone() == (4,)  # reported, not removed
+
+
+def test_an_older_full_export_loaded_again_brings_back_no_older_state(tmp_path, fixture_items, capsys):
+    a1, a2, _, a4 = _good(fixture_items)
+    data, root = tmp_path / "data", tmp_path / "exports"
+    full = write_export(root, "01746057600000-full0001", [{"Item": i} for i in (a1, a2, a4)], False)  # T1: a4 RUNNING
+    assert _run(data, full) == 0
+    done = copy.deepcopy(a4)
+    done["status"] = {"S": "COMPLETE"}
+    done["status_times"]["M"]["COMPLETE"] = {"S": "2025-04-02T12:00:00Z"}
+    t2 = T0 + 3_600_000_000  # an hour after the full export
+    lines = [change(done, t2, "wl-a4", old=a4), change(None, t2 + 1, "wl-a2", old=a2)]
+    assert _run(data, write_export(root, "01746100000000-incr0001", lines, True, "2025-05-01T01:00:00.000Z")) == 0
+    as_of = "SELECT launch_id, status, epoch_us(as_of) FROM launches ORDER BY 1"
+    assert connect(data).execute(as_of).fetchall() == [("wl-a1", "COMPLETE", T0), ("wl-a4", "COMPLETE", t2)]
+
+    capsys.readouterr()
+    assert _run(data, full, "--full") == 0  # the T1 export again: a4 RUNNING, a2 still there
+    out = capsys.readouterr().out
+    assert connect(data).execute(as_of).fetchall() == [("wl-a1", "COMPLETE", T0), ("wl-a4", "COMPLETE", t2)]
+    assert "1 launch(es) were read in a state older than the one the warehouse holds (wl-a4): kept the newer state" in out
+    con = connect(data)
+    run = "SELECT records_read, records_loaded, records_unchanged, records_quarantined FROM job_runs ORDER BY started_at DESC"
+    assert con.execute(run).fetchone() == (3, 0, 2, 1)  # a1 the same, a4 older; a2 deleted after T1: quarantined
+    assert con.execute("SELECT count(*) FROM launches WHERE launch_id = 'wl-a2'").fetchone() == (0,)
+
+    loose = tmp_path / "loose.json"  # a copy with no time at all is not taken as newer either
+    loose.write_text(json.dumps({"Item": a4}) + "\n")
+    assert _run(data, loose) == 0
+    assert connect(data).execute("SELECT status FROM launches WHERE launch_id = 'wl-a4'").fetchone() == ("COMPLETE",)
+
+    # a newer full export (T3) does replace it
+    failed = copy.deepcopy(a4)
+    failed["status"] = {"S": "FAILED"}
+    failed["status_times"]["M"]["FAILED"] = {"S": "2025-04-02T13:00:00Z"}
+    newer = write_export(root, "01746200000000-full0002", [{"Item": a1}, {"Item": failed}], False, "2025-05-02T00:00:00.000Z")
+    assert _run(data, newer) == 0
+    t3 = T0 + 86_400_000_000
+    assert connect(data).execute(as_of).fetchall() == [("wl-a1", "COMPLETE", T0), ("wl-a4", "FAILED", t3)]

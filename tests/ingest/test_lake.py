@@ -40,6 +40,7 @@ PARTITIONED_BY = {
     "launch_tasks": ("launch_month", "date"),
     "launch_billed_costs": ("usage_month", "date"),
     "audit_events": ("event_month", "date"),
+    "anomalies": ("month", "date"),
 }
 
 
