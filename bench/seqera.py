@@ -7,7 +7,12 @@ nf-core/sarek run (``15dvxY1LnZYrYe.tar.gz``), renumbered, given new hashes, job
 costs (ten decimals, as Seqera writes them), with failed attempts and their retries, and cached tasks.
 Members are pretty-printed the way tw writes them (Jackson: two-space indent, ``"key" : value``) and
 gzipped at the default level. The ingest runs in a fresh process (``bench.__main__.measured``), which
-reports its wall time and peak RSS.
+reports its wall time and peak RSS; then again on the unchanged files (each skipped by its digest).
+
+On that warehouse, the task view per process (the ``process_tasks`` named query, as the Seqera run and
+task sections call it) is timed for one run (300 task rows) and for one workflow type (every run: 300,000
+task rows), p50/p95 over repeats after one warm-up, beside the same answer from a plain pandas groupby over
+the same task rows already in memory (read once, not timed), measured in the same run.
 
     python -m bench.seqera [WORK_DIR]     # prints the figures as JSON
 """
@@ -64,13 +69,15 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _tasks(rng: random.Random, run_id: str, began: datetime, templates: list[dict]) -> tuple[list[dict], datetime]:
+def _tasks(
+    rng: random.Random, run_id: str, began: datetime, templates: list[dict], per_run: int = TASKS_PER_RUN
+) -> tuple[list[dict], datetime]:
     tasks = []
     clock = began
     task_id = 0
-    while len(tasks) < TASKS_PER_RUN:
+    while len(tasks) < per_run:
         template = templates[len(tasks) % len(templates)]
-        failed = rng.random() < 0.03 and len(tasks) < TASKS_PER_RUN - 1
+        failed = rng.random() < 0.03 and len(tasks) < per_run - 1
         cached = not failed and rng.random() < 0.02
         for attempt in (1, 2) if failed else (1,):
             task_id += 1
@@ -110,12 +117,12 @@ def _tasks(rng: random.Random, run_id: str, began: datetime, templates: list[dic
                 }
             )
             tasks.append(task)
-    return tasks[:TASKS_PER_RUN], clock
+    return tasks[:per_run], clock
 
 
-def generate(out: Path, runs: int = RUNS, seed: int = 11) -> Path:
+def generate(out: Path, runs: int = RUNS, seed: int = 11, tasks_per_run: int = TASKS_PER_RUN) -> Path:
     """Write ``runs`` synthetic dump archives under ``out`` (kept: a second call with the same count reuses them)."""
-    marker = out / f".complete-{runs}"
+    marker = out / (f".complete-{runs}" if tasks_per_run == TASKS_PER_RUN else f".complete-{runs}x{tasks_per_run}")
     if marker.exists():
         return out
     shutil.rmtree(out, ignore_errors=True)
@@ -127,7 +134,7 @@ def generate(out: Path, runs: int = RUNS, seed: int = 11) -> Path:
         run_id = _run_id(rng)
         submit = START + timedelta(hours=n * 8760 / runs, minutes=rng.randint(0, 50))
         start = submit + timedelta(seconds=rng.randint(30, 400))
-        tasks, last = _tasks(rng, run_id, start + timedelta(seconds=5), templates)
+        tasks, last = _tasks(rng, run_id, start + timedelta(seconds=5), templates, tasks_per_run)
         complete = last + timedelta(hours=1)
         workflow = dict(members["workflow.json"])
         workflow.update(
@@ -165,28 +172,85 @@ def generate(out: Path, runs: int = RUNS, seed: int = 11) -> Path:
     return out
 
 
-def bench_seqera(work: Path) -> dict:
-    """Ingest 1,000 synthetic dumps of 300 tasks into an empty warehouse in a fresh process; then again (unchanged)."""
+def bench_seqera(work: Path, runs: int = RUNS, tasks_per_run: int = TASKS_PER_RUN, repeat: int = 20) -> dict:
+    """Ingest 1,000 synthetic dumps of 300 tasks into an empty warehouse in a fresh process; then again (unchanged);
+    then time the task view per process on that warehouse."""
     from bench.__main__ import measured
 
-    source = generate(Path(work) / "seqera-dumps")
+    folder = "seqera-dumps" if (runs, tasks_per_run) == (RUNS, TASKS_PER_RUN) else f"seqera-dumps-{runs}x{tasks_per_run}"
+    source = generate(Path(work) / folder, runs, tasks_per_run=tasks_per_run)
     warehouse = Path(work) / "seqera-warehouse"
     shutil.rmtree(warehouse, ignore_errors=True)
     command = [sys.executable, "-m", "ingest", "seqera", str(source), "--data-dir", str(warehouse)]
     full = measured(command)
     again = measured(command)
-    tasks = RUNS * TASKS_PER_RUN
+    tasks = runs * tasks_per_run
     archives_mb = sum(f.stat().st_size for f in source.glob("*.tar.gz")) / 1e6
     return {
-        "runs": RUNS,
+        "runs": runs,
         "tasks": tasks,
         "archives_mb_gzip": round(archives_mb, 1),
         "seconds": round(full["seconds"], 2),
-        "runs_per_s": round(RUNS / full["seconds"], 1),
+        "runs_per_s": round(runs / full["seconds"], 1),
         "tasks_per_s": round(tasks / full["seconds"]),
         "peak_rss_mb": round(full["peak_rss_mb"]),
         "reingest_unchanged_seconds": round(again["seconds"], 2),
         "reingest_peak_rss_mb": round(again["peak_rss_mb"]),
+        **bench_task_view(warehouse, repeat),
+    }
+
+
+def _pandas_process_tasks(rows) -> object:
+    """The task view per process from task rows in memory: a plain pandas groupby (the baseline)."""
+    grouped = rows.groupby("process", sort=True)
+    return grouped.agg(
+        tasks=("launch_id", "size"),
+        launches=("launch_id", "nunique"),
+        task_hours=("realtime_hours", "sum"),
+        seqera_cost=("seqera_cost", "sum"),
+        failed=("failed", "sum"),
+        retried=("retried", "sum"),
+    )
+
+
+def bench_task_view(warehouse: Path, repeat: int = 20) -> dict:
+    """``process_tasks`` for one run and for one workflow type (p50/p95 ms), against a pandas groupby of the same rows."""
+    import queries
+    from bench.__main__ import _timed
+    from core.months import month_end
+    from warehouse.store import connect
+
+    con = connect(warehouse)
+    try:
+        first, last = con.execute("SELECT min(launch_month), max(launch_month) FROM launch_tasks").fetchone()
+        filters = queries.Filters(first, month_end(last))
+        launch_id, workflow_type = con.execute(
+            """SELECT t.launch_id, l.workflow_type FROM launch_tasks t JOIN launches l USING (launch_id)
+               GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1"""
+        ).fetchone()
+        rows = con.execute(  # the same task rows the query reads, in memory for pandas (read once, not timed)
+            """SELECT t.launch_id, l.workflow_type, t.process, t.realtime_hours, t.seqera_cost,
+                      t.status = 'FAILED' AS failed, t.attempt > 1 AS retried
+               FROM launch_tasks t JOIN launches l USING (launch_id)"""
+        ).df()
+        one_run = lambda: queries.named.process_tasks(con, filters, launch_id=launch_id)  # noqa: E731
+        one_type = lambda: queries.named.process_tasks(con, filters, workflow_type=workflow_type)  # noqa: E731
+        run_tasks, type_tasks = int(one_run()["tasks"].sum()), int(one_type()["tasks"].sum())  # also the warm-up
+        run_q, type_q = _timed(one_run, repeat), _timed(one_type, repeat)
+        run_pd = _timed(lambda: _pandas_process_tasks(rows[rows["launch_id"] == launch_id]), repeat)
+        type_pd = _timed(lambda: _pandas_process_tasks(rows[rows["workflow_type"] == workflow_type]), repeat)
+    finally:
+        con.close()
+    return {
+        "task_view_run_tasks": run_tasks,
+        "task_view_run_p50_ms": run_q["p50_ms"],
+        "task_view_run_p95_ms": run_q["p95_ms"],
+        "task_view_type_tasks": type_tasks,
+        "task_view_type_p50_ms": type_q["p50_ms"],
+        "task_view_type_p95_ms": type_q["p95_ms"],
+        "pandas_run_p50_ms": run_pd["p50_ms"],
+        "pandas_type_p50_ms": type_pd["p50_ms"],
+        "task_view_type_vs_pandas": round(type_q["p50_ms"] / type_pd["p50_ms"], 2) if type_pd["p50_ms"] else None,
     }
 
 

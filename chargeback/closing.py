@@ -60,7 +60,8 @@ def first_open_month(closed: pd.DataFrame) -> date | None:
 def compute(con, month: date, rules: Rules) -> Statement:
     """The month's statement as the bill and launches are today (no adjustments)."""
     month = month.replace(day=1)
-    return allocate(month, billing.bill_lines(con, month), billing.statement_launches(con, month), rules)
+    runs = billing.statement_runs(con, month) if rules.runs else None
+    return allocate(month, billing.bill_lines(con, month), billing.statement_launches(con, month), rules, runs)
 
 
 def frozen_statement(closed: pd.DataFrame, month: date) -> Statement:

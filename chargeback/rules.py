@@ -13,6 +13,9 @@ README has a commented example. The rules are:
   (shell-style patterns; ``""`` is untagged; the first matching rule takes a charge), split by
   ``PROPORTIONAL`` (to a basis: each consumer's direct cost, or its launches' cost), ``EVEN`` or
   ``FIXED`` percentages: the three methods of Cost Explorer cost categories' split charge rules.
+- ``[runs]`` (optional): ``charge = "split_cost"`` charges each workflow run the bill matched by its run
+  tag (``launch_billed_costs``) to its launch's consumer at its split cost, and shares the instances'
+  unused capacity by ``unused`` (``UNUSED_RULES``). Without it, runs are charged by the consumer tag.
 - Everything else that names no consumer stays unallocated: one line on the statement, never dropped.
 """
 
@@ -27,10 +30,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from core.errors import ChargebackError
+from core.settings import DEFAULT_RUN_TAG
+from core.vocabulary import BILL_SOURCES
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[1] / "allocation-rules.toml"
 METHODS = ("PROPORTIONAL", "EVEN", "FIXED")
-SOURCES = ("cur", "focus", "cost-explorer")
+SOURCES = BILL_SOURCES
 # PROPORTIONAL bases: the consumer's direct cost on the bill, or what its launches of the month cost
 # (the workflow manager's price of each launch: usage evidence, e.g. FSx time for a shared file system).
 BASES = {
@@ -44,6 +49,14 @@ BASES = {
 }
 LAUNCH_ATTRIBUTES = ("consumer", "workflow_type", "compute_platform", "region")
 CREDIT_CATEGORIES = ("Credit", "Refund")
+# [runs] unused: who pays the unused capacity of the instances runs shared (CUR split_unused_cost).
+UNUSED_RULES = {
+    "proportional": "PROPORTIONAL to each consumer's run split cost this month",
+    "as_billed": "each run's own share of the unused capacity, as the bill computed it (CUR split_unused_cost)",
+    "to_consumer:NAME": "all to one consumer (e.g. the platform team that runs the compute environments)",
+    "not_charged": "charged to nobody: an unallocated line",
+}
+RUN_CHARGES = ("split_cost",)
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,58 @@ class SharedCost:
 
 
 @dataclass(frozen=True)
+class RunCharges:
+    """``[runs]``: runs matched on the bill by their run tag are charged their split cost; the unused share by rule."""
+
+    charge: str = "split_cost"
+    unused: str = "proportional"  # a key of UNUSED_RULES ("to_consumer" with unused_consumer)
+    unused_consumer: str | None = None
+
+    @property
+    def unused_text(self) -> str:
+        """The rule for the unused capacity, in words for the statement."""
+        if self.unused == "to_consumer":
+            return f"all to {self.unused_consumer}"
+        return UNUSED_RULES[self.unused]
+
+
+def _run_tag(raw, where: str) -> str:
+    """``[runs] tag``: the run tag on the bill, the one place it is set (``Settings.run_tag`` reads it here)."""
+    if not isinstance(raw, dict):
+        raise ChargebackError(f'{where}: [runs] is a table, e.g. [runs] charge = "split_cost"')
+    unknown = sorted(set(raw) - {"charge", "unused", "tag"})
+    if unknown:
+        raise ChargebackError(f"{where}: unknown setting runs.{unknown[0]}; known: charge, unused, tag")
+    tag = raw.get("tag", DEFAULT_RUN_TAG)
+    if not isinstance(tag, str) or not tag.strip():
+        raise ChargebackError(f'{where}: runs.tag names the run tag on the bill, e.g. tag = "{DEFAULT_RUN_TAG}"')
+    return tag.strip()
+
+
+def _runs(raw: dict, where: str) -> RunCharges | None:
+    """``[runs] charge``: None when the section only names the run tag (runs are then charged like any charge)."""
+    if "charge" not in raw:
+        if "unused" in raw:
+            raise ChargebackError(f'{where}: runs.unused applies with charge = "split_cost": add it, or drop unused')
+        return None
+    charge = raw.get("charge")
+    if charge not in RUN_CHARGES:
+        raise ChargebackError(
+            f'{where}: runs.charge must be "split_cost" (drop [runs] to charge runs by the consumer tag), not {charge!r}'
+        )
+    unused = raw.get("unused", "proportional")
+    consumer = None
+    if isinstance(unused, str) and unused.startswith("to_consumer:"):
+        consumer = unused.split(":", 1)[1].strip()
+        if not consumer:
+            raise ChargebackError(f'{where}: runs.unused = "to_consumer:NAME" needs the consumer, e.g. "to_consumer:platform"')
+        unused = "to_consumer"
+    elif unused not in UNUSED_RULES or unused == "to_consumer:NAME":
+        raise ChargebackError(f"{where}: runs.unused must be one of {', '.join(UNUSED_RULES)}, not {unused!r}")
+    return RunCharges(charge=charge, unused=unused, unused_consumer=consumer)
+
+
+@dataclass(frozen=True)
 class Rules:
     tag: str = "consumer"
     launch_attribute: str = "consumer"
@@ -108,6 +173,8 @@ class Rules:
     untagged_values: tuple[str, ...] = ("",)
     sources: tuple[str, ...] = SOURCES
     shared: tuple[SharedCost, ...] = ()
+    runs: RunCharges | None = None  # [runs] charge: None charges runs by the consumer tag like any charge
+    run_tag: str = DEFAULT_RUN_TAG  # [runs] tag: the tag whose value on a bill row is a launch_id
     path: str | None = field(default=None, compare=False)
     text: str = field(default="", compare=False)
 
@@ -128,6 +195,8 @@ class Rules:
         """sha256 of the rules' meaning (not of comments or layout): stored with every closed month."""
         payload = asdict(self)
         payload.pop("path"), payload.pop("text")
+        if payload["runs"] is None:  # rules without [runs] keep the fingerprint they had before [runs] existed
+            payload.pop("runs"), payload.pop("run_tag")
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -202,9 +271,11 @@ def parse_rules(text: str, where: str = "allocation rules") -> Rules:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ChargebackError(f"{where} is not valid TOML: {exc}") from None
-    unknown = sorted(set(raw) - {"consumer", "bill", "shared", "unallocated"})
+    unknown = sorted(set(raw) - {"consumer", "bill", "shared", "runs", "unallocated"})
     if unknown:
-        raise ChargebackError(f"{where}: unknown section [{unknown[0]}]; known: [consumer], [bill], [[shared]], [unallocated]")
+        raise ChargebackError(
+            f"{where}: unknown section [{unknown[0]}]; known: [consumer], [bill], [[shared]], [runs], [unallocated]"
+        )
     consumer = dict(raw.get("consumer", {}))
     extra = sorted(set(consumer) - {"tag", "launch_attribute", "aliases", "untagged_values"})
     if extra:
@@ -254,6 +325,8 @@ def parse_rules(text: str, where: str = "allocation rules") -> Rules:
         untagged_values=tuple(dict.fromkeys(("", *untagged))),
         sources=tuple(sources),
         shared=shared,
+        run_tag=_run_tag(raw.get("runs", {}), where),  # first: it checks [runs] is a table
+        runs=_runs(raw["runs"], where) if "runs" in raw else None,
         text=text,
     )
 

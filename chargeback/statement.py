@@ -14,6 +14,14 @@ share of shared credits), ``shared`` (its share of each shared cost, with the ru
 (restatements of closed months, in the first open month). Then, for nobody: ``unallocated``
 (untagged spend no rule shares; a shared cost no consumer had a basis for) and ``rounding``.
 
+**Runs** (``[runs] charge = "split_cost"``): a bill row carrying the run tag of a run matched to a launch
+(``launch_billed_costs``, the ``statement_runs`` query) is charged to that launch's consumer, whatever
+its consumer tag says. On a shared instance (CUR split cost allocation) the run takes the instance's
+cost in proportion to its split cost (exactly its split cost when, as usual, the instance's cost is the
+sum of its split and unused costs), and its share of the unused capacity goes to one pool, "Unused
+capacity of shared instances", split by ``[runs] unused``: proportional to each consumer's run split
+cost, as billed (each run's own ``split_unused_cost``), all to one consumer, or not charged (unallocated).
+
 **Cents.** Exact arithmetic (``Fraction``) until each line is rounded half to even; a shared cost is
 rounded once and split by the largest-remainder method, so its shares add up to it exactly and none
 is negative (for a positive cost); a consumer's direct cost is split over its workflow types the
@@ -123,6 +131,8 @@ class Charge:
     listed: Fraction | None
     provider: str | None = None
     via_split: bool = False
+    via_run: bool = False  # charged to a run's launch by the run tag ([runs])
+    unused: bool = False  # a run's share of its instance's unused capacity ([runs]): the unused pool
 
     @property
     def is_credit(self) -> bool:
@@ -361,8 +371,19 @@ class Bill:
         return sum((c.billed for c in self.charges), Fraction(0))
 
 
-def read_bill(bill_lines: pd.DataFrame, rules: Rules, month: date) -> Bill:
-    """The month's charges from the preferred source, consumers resolved, split cost allocation applied."""
+def run_consumers(runs: pd.DataFrame | None, rules: Rules, source: str | None) -> dict[str, str | None]:
+    """{run tag value: the consumer of its launch} for the month's runs on ``source``'s bill ([runs] only)."""
+    if rules.runs is None or runs is None or runs.empty:
+        return {}
+    rows = [r for r in runs.to_dict("records") if _text(r.get("source")) in (None, source)]
+    return {str(r["run_tag"]): rules.consumer_of(_text(r[rules.launch_attribute])) for r in rows if _text(r["run_tag"])}
+
+
+def read_bill(bill_lines: pd.DataFrame, rules: Rules, month: date, runs: pd.DataFrame | None = None) -> Bill:
+    """The month's charges from the preferred source, consumers resolved, split cost allocation applied.
+
+    ``runs`` (the ``statement_runs`` frame) names the launch of each run tag, for ``[runs]``.
+    """
     notes: list[str] = []
     rows = bill_lines.to_dict("records")
     present = sorted({r["source"] for r in rows})
@@ -400,14 +421,46 @@ def read_bill(bill_lines: pd.DataFrame, rules: Rules, month: date) -> Bill:
             value = _text(row["tag_value"])  # the tag the source was grouped or imported by
         return rules.consumer_of(value)
 
-    split_weights: dict[str, dict[str | None, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    by_run = run_consumers(runs, rules, source)
+    charges, split_weights, estimated, matched = _bill_charges(rows, consumer_of, by_run, rules)
+    if matched:
+        notes.append(
+            f"{len(matched)} run(s) matched by the run tag {rules.run_tag} charged to their launches' consumers "
+            f"at their split cost ([runs]); unused capacity: {rules.runs.unused_text}"
+        )
+    if split_weights:
+        charges = _apply_split_cost(charges, split_weights, notes)
+    return Bill(source, tag_key, currency, charges, estimated, notes)
+
+
+def _exact_or_zero(value) -> Fraction:
+    """A money cell as a Fraction; a missing one (None, pandas' NaN) is zero."""
+    return Fraction(0) if value is None or (not isinstance(value, Decimal | int) and pd.isna(value)) else exact(value)
+
+
+def _bill_charges(rows: list[dict], consumer_of, by_run: dict, rules: Rules) -> tuple[list, dict, int, set]:
+    """The charges of the bill rows, the split weights of each shared instance, estimated charges, runs matched.
+
+    Split weights are keyed (consumer, kind): ``split`` (a task's or pod's split + unused cost, by its tag),
+    ``run`` (a run's split cost, to its launch's consumer) and ``unused`` (that run's unused share).
+    """
+    split_weights: dict[str, dict[tuple, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
     charges: list[Charge] = []
-    estimated = 0
+    estimated, matched = 0, set()
     for row in rows:
         estimated += int(row["estimated_charges"] or 0)
+        run_tag = tag_value(_text(row["tags"]), rules.run_tag) if by_run else None
+        on_run = run_tag in by_run
+        consumer = by_run[run_tag] if on_run else consumer_of(row)
+        if on_run:
+            matched.add(run_tag)
         parent = _text(row["split_parent_resource_id"])
-        if parent:
-            split_weights[parent][consumer_of(row)] += max(exact(row["split_cost"]), Fraction(0))
+        if parent and on_run:
+            unused = max(_exact_or_zero(row.get("split_unused_cost")), Fraction(0))
+            split_weights[parent][(consumer, "run")] += max(exact(row["split_cost"]) - unused, Fraction(0))
+            split_weights[parent][(consumer, "unused")] += unused
+        elif parent:
+            split_weights[parent][(consumer, "split")] += max(exact(row["split_cost"]), Fraction(0))
         listed = None if row["list_cost"] is None or pd.isna(row["list_cost"]) else exact(row["list_cost"])
         charge = Charge(
             _text(row["service"]),
@@ -419,11 +472,10 @@ def read_bill(bill_lines: pd.DataFrame, rules: Rules, month: date) -> Bill:
             exact(row["billed_cost"]),
             listed,
             _text(row.get("provider")),
+            via_run=on_run,
         )
         charges.append(charge)
-    if split_weights:
-        charges = _apply_split_cost(charges, split_weights, notes)
-    return Bill(source, tag_key, currency, charges, estimated, notes)
+    return charges, split_weights, estimated, matched
 
 
 def _apply_split_cost(charges: list[Charge], weights: dict, notes: list[str]) -> list[Charge]:
@@ -441,8 +493,10 @@ def _apply_split_cost(charges: list[Charge], weights: dict, notes: list[str]) ->
             out.append(charge)
             continue
         moved += 1
-        for consumer in sorted(shares, key=lambda c: (c is None, c or "")):
-            part = shares[consumer] / whole
+        for consumer, kind in sorted(shares, key=lambda k: (k[0] is None, k[0] or "", k[1])):
+            part = shares[(consumer, kind)] / whole
+            if not part:
+                continue
             out.append(
                 replace(
                     charge,
@@ -451,6 +505,8 @@ def _apply_split_cost(charges: list[Charge], weights: dict, notes: list[str]) ->
                     billed=charge.billed * part,
                     listed=None if charge.listed is None else charge.listed * part,
                     via_split=True,
+                    via_run=kind == "run",
+                    unused=kind == "unused",
                 )
             )
     if moved:
@@ -500,6 +556,7 @@ class _Sorted:
     credits: dict[str, list[Charge]] = field(default_factory=lambda: defaultdict(list))
     pools: dict[str, list[Charge]] = field(default_factory=dict)
     untagged: list[Charge] = field(default_factory=list)
+    unused: list[Charge] = field(default_factory=list)  # runs' shares of their instances' unused capacity ([runs])
 
 
 @dataclass
@@ -526,6 +583,9 @@ def _sort_charges(bill: Bill, rules: Rules) -> _Sorted:
     """Each charge of the bill to a shared cost, the untagged spend, or its consumer's credits or direct cost."""
     found = _Sorted(pools={s.name: [] for s in rules.shared})
     for charge in bill.charges:
+        if charge.unused:
+            found.unused.append(charge)
+            continue
         pool = rules.shared_cost_for(
             charge.service, charge.account_id, charge.resource_id, charge.charge_category, charge.consumer
         )
@@ -544,6 +604,8 @@ def _direct_lines(out: _Lines, consumer: str, charges: list[Charge], groups: dic
     """A consumer's direct cost: by workflow type and platform, in proportion to the month's launch cost."""
     eff, billed = _cents(charges)
     via = f"tag {tag}" + (" + CUR split cost allocation" if any(c.via_split for c in charges) else "")
+    if any(c.via_run for c in charges):
+        via += " + runs at their split cost ([runs])"
     if not groups:
         if charges:
             out.add(
@@ -656,10 +718,57 @@ def _statement_notes(bill: Bill, month: date) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def allocate(month: date, bill_lines: pd.DataFrame, launches: pd.DataFrame, rules: Rules) -> Statement:
-    """The open statement of ``month`` from its bill lines and launches (frames of the named queries)."""
+UNUSED_LINE = "Unused capacity of shared instances"
+
+
+def _unused_lines(out: _Lines, found: _Sorted, rules: Rules, currency: str) -> None:
+    """The runs' shares of their instances' unused capacity, one pool split by ``[runs] unused``."""
+    charges, runs = found.unused, rules.runs
+    eff, billed = _cents(charges)
+    if runs.unused == "proportional":
+        weights = {c: sum((ch.effective for ch in found.direct[c] if ch.via_run), Fraction(0)) for c in found.direct}
+        weights = {c: max(w, Fraction(0)) for c, w in weights.items() if w}
+    elif runs.unused == "as_billed":  # each run's own share; a run of nobody leaves its share unallocated
+        weights = defaultdict(Fraction)
+        for ch in charges:
+            weights[ch.consumer] += ch.effective
+        weights = {c: max(w, Fraction(0)) for c, w in weights.items()}
+    elif runs.unused == "to_consumer":
+        weights = {runs.unused_consumer: Fraction(1)}
+    else:
+        weights = {None: Fraction(1)}
+    eff_split, billed_split = split_cents(eff, weights), split_cents(billed, weights)
+    rule = runs.unused_text
+    if eff_split is None or billed_split is None:  # proportional, but no consumer had a run split cost
+        weights, eff_split, billed_split = {None: Fraction(1)}, {None: eff}, {None: billed}
+        rule += ", but no consumer had any run split cost this month"
+    whole = sum(weights.values(), Fraction(0))
+    for consumer in sorted(weights, key=lambda c: (c is None, c or "")):
+        if not eff_split[consumer] and not billed_split[consumer]:
+            continue
+        out.add(
+            _line(
+                consumer,
+                "shared" if consumer is not None else "unallocated",
+                UNUSED_LINE,
+                rule=f"[runs] unused: {rule}",
+                amount=eff_split[consumer],
+                billed=billed_split[consumer],
+                note=f"share of {as_money(eff)} {currency}: the unused capacity of the instances the runs ran on",
+            ),
+            _Source(charges, weights[consumer] / whole),
+        )
+
+
+def allocate(
+    month: date, bill_lines: pd.DataFrame, launches: pd.DataFrame, rules: Rules, runs: pd.DataFrame | None = None
+) -> Statement:
+    """The open statement of ``month`` from its bill lines and launches (frames of the named queries).
+
+    ``runs`` (the ``statement_runs`` frame: each run tag matched to a launch) is read when the rules have ``[runs]``.
+    """
     month = month.replace(day=1)
-    bill = read_bill(bill_lines, rules, month)
+    bill = read_bill(bill_lines, rules, month, runs)
     launch_groups = _launch_groups(launches, rules)
     found = _sort_charges(bill, rules)
 
@@ -677,6 +786,8 @@ def allocate(month: date, bill_lines: pd.DataFrame, launches: pd.DataFrame, rule
         if charges:
             weights = _shared_weights(shared, everyone, source_patterns, direct_cost, launch_groups)
             _shared_lines(out, shared, charges, weights, bill.currency)
+    if found.unused:
+        _unused_lines(out, found, rules, bill.currency)
     bill_cents, billed_cents = _closing_lines(out, found.untagged, bill)
     statement = Statement(
         month=month,

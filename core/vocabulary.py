@@ -16,6 +16,9 @@ ONPREM_PLATFORM = "OnPremHPC"
 # How an instance is bought.
 PURCHASE_OPTIONS = ("Spot", "On-Demand", "Reserved")
 
+# Where a month's bill can come from, in the default order of preference (the rules file's [bill] sources).
+BILL_SOURCES = ("cur", "focus", "cost-explorer")
+
 # AWS prorates monthly prices (EBS GB-months, FSx capacity) over 730 hours.
 HOURS_PER_MONTH = 730
 

@@ -70,7 +70,7 @@ _STORAGE_MICRO = _half_up(
 )
 
 
-LAUNCH_COSTS_SQL = f"""
+_PRICED_LINES = f"""
 WITH
 list_prices AS (  -- the current list (On-Demand) price per key
     SELECT region, resource_kind, resource_type, charge, arg_max(price, effective_from) AS price
@@ -96,12 +96,12 @@ spot_steps AS (  -- F(t) = cum + price x (t - t0) for t in this step; the first 
 ),
 spot_keys AS (SELECT DISTINCT region, availability_zone, resource_type FROM spot_points),
 res AS (
-    SELECT r.launch_id, r.kind, r.resource_type, r.purchase_option, CAST(coalesce(r.count, 1) AS HUGEINT) AS n,
+    SELECT r.launch_id, r.line_key, r.kind, r.resource_type, r.purchase_option, CAST(coalesce(r.count, 1) AS HUGEINT) AS n,
            CAST(round(coalesce(r.size_gb, 0) * 1000) AS HUGEINT) AS milli_gb, r.availability_zone,
            {_PAID_IOPS} AS paid_iops, {_PAID_MIBPS} AS paid_mibps,
            l.region || '/' || coalesce(r.resource_id, '') AS cluster, l.region, l.compute_platform,
            epoch_us(r.started_at) // 1000000 AS s, epoch_us(r.ended_at) // 1000000 AS e
-    FROM launch_resources r JOIN launches l ON l.launch_id = r.launch_id
+    FROM {{resources}} r JOIN launches l ON l.launch_id = r.launch_id
     WHERE l.ended_at IS NOT NULL
 ),
 inst AS (
@@ -125,7 +125,7 @@ inst AS (
     WHERE res.kind = 'instance' AND res.s IS NOT NULL AND res.e IS NOT NULL
 ),
 inst_units AS (
-    SELECT i.launch_id,
+    SELECT i.launch_id, i.line_key,
            CASE WHEN i.by_history
                 THEN (fe.cum + fe.units * (i.billed_end - fe.anchor)) - (fs.cum + fs.units * (i.s - fs.anchor))
                 ELSE {_E10.format("i.flat_price")} * (i.billed_end - i.s) END AS units_seconds,
@@ -188,17 +188,21 @@ cl_share AS (
     GROUP BY cl.launch_id
 ),
 lines AS (
-    SELECT launch_id, 'instance' AS part, CASE WHEN priced THEN {_half_up("units_seconds * n", str(_HOUR_DEN))} END AS micro
+    SELECT launch_id, line_key, 'instance' AS part,
+           CASE WHEN priced THEN {_half_up("units_seconds * n", str(_HOUR_DEN))} END AS micro
     FROM inst_units
     UNION ALL
-    SELECT launch_id, kind, CASE WHEN priced THEN micro END FROM storage
+    SELECT launch_id, NULL, kind, CASE WHEN priced THEN micro END FROM storage
     UNION ALL
-    SELECT launch_id, 'control_plane', {_half_up("pico", "1000000")} FROM cl_share
+    SELECT launch_id, NULL, 'control_plane', {_half_up("pico", "1000000")} FROM cl_share
     UNION ALL  -- a cluster line with no price, or a resource without times: unpriced
-    SELECT res.launch_id, 'unpriced', NULL FROM res
+    SELECT res.launch_id, res.line_key, 'unpriced', NULL FROM res
     WHERE (res.kind = 'cluster' AND NOT EXISTS (SELECT 1 FROM cl WHERE cl.launch_id = res.launch_id))
        OR res.s IS NULL OR res.e IS NULL
-),
+)"""
+
+# The launch costs: the priced lines summed per launch, with the month's price status.
+_PER_LAUNCH = """
 per_launch AS (
     SELECT launch_id,
            sum(micro) FILTER (WHERE part = 'instance') AS instance_micro,
@@ -243,13 +247,38 @@ SELECT launch_id, launch_month,
 FROM (SELECT *, ended_at IS NOT NULL AND unpriced_resources = 0 AS is_priced FROM priced)
 """
 
+# The resources priced: ``launch_resources`` (no line key), or any relation of its columns plus ``line_key``.
+LAUNCH_RESOURCES = "(SELECT *, CAST(NULL AS BIGINT) AS line_key FROM launch_resources)"
+
+
+def launch_costs_sql(resources: str = LAUNCH_RESOURCES) -> str:
+    """The statement of one ``launch_costs`` row per launch, pricing the given resources relation."""
+    return (_PRICED_LINES + "," + _PER_LAUNCH).replace("{resources}", resources)
+
+
+def line_costs_sql(resources: str) -> str:
+    """Each keyed instance line's micro-dollars (NULL: no price), rounded as in ``launch_costs``: one row per line_key."""
+    return (
+        _PRICED_LINES
+        + "\nSELECT line_key, any_value(micro) AS micro FROM lines"
+        + " WHERE line_key IS NOT NULL AND part IN ('instance', 'unpriced') GROUP BY line_key"
+    ).replace("{resources}", resources)
+
+
+LAUNCH_COSTS_SQL = launch_costs_sql()
+
 
 def launch_costs(
-    con: duckdb.DuckDBPyConnection, rules: Rules, run_id: str, priced_at, currency: str = "USD"
+    con: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    run_id: str,
+    priced_at,
+    currency: str = "USD",
+    resources: str = LAUNCH_RESOURCES,
 ) -> duckdb.DuckDBPyRelation:
     """The ``launch_costs`` rows for every launch the connection's ``launches`` view holds."""
     params = prepare(con, rules) | {"run_id": run_id, "priced_at": priced_at, "currency": currency}
-    return con.sql(LAUNCH_COSTS_SQL, params=params)
+    return con.sql(launch_costs_sql(resources), params=params)
 
 
 def as_decimal_cost(value) -> Decimal | None:

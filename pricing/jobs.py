@@ -2,6 +2,8 @@
 
 A recorded, atomic run over the warehouse (no AWS calls): ``launch_costs`` is recomputed whole each
 time, and a launch the workflow manager left unpriced takes the engine's price in ``launches`` too.
+Each task of a Nextflow or Seqera run gets its own engine cost in ``launch_tasks`` and its run's instance
+cost is their sum (``pricing.tasks``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.settings import Settings
-from pricing import bulk
+from pricing import bulk, tasks
 from pricing.engine import Rules
 from warehouse.runs import JobRun, job_run, print_summary
 from warehouse.store import WarehouseWriter
@@ -20,9 +22,11 @@ def price_launches(settings: Settings, quiet: bool = False) -> JobRun:
     with job_run(settings.data_dir, "price-launches", "launch_resources + prices", settings=settings) as run:
         con = run.writer.con
         priced_at = datetime.now(UTC).replace(tzinfo=None)
-        bulk.launch_costs(con, Rules.from_settings(settings.pricing), run.writer.run_id, priced_at, settings.currency).create(
-            "new_launch_costs"
-        )
+        rules = Rules.from_settings(settings.pricing)
+        tasks.prepare_task_lines(con, settings.pricing.onprem_cores_per_node)
+        bulk.launch_costs(
+            con, rules, run.writer.run_id, priced_at, settings.currency, resources=tasks.RESOURCES_WITH_TASKS
+        ).create("new_launch_costs")
         written = run.writer.write_partitions("launch_costs", "SELECT * FROM new_launch_costs")
         stale = [p for p in run.writer.partitions_of("launch_costs") if p not in written]
         run.writer.drop_partitions("launch_costs", stale)
@@ -36,6 +40,11 @@ def price_launches(settings: Settings, quiet: bool = False) -> JobRun:
             "WHERE l.total_cost IS NULL AND c.total_cost IS NOT NULL"
         ).fetchall()[0][0]
         run.stats.notes.append(f"{no_item_price:,} launch(es) without a price from the workflow manager priced by the engine")
+        task_prices = tasks.write_task_costs(run.writer, rules)
+        run.stats.notes.append(
+            f"launch_tasks: {task_prices.priced:,} task(s) priced, {task_prices.unpriced:,} that ran without a price"
+            f" (no machine type, price or cpus), {task_prices.not_run:,} cached or never started at 0"
+        )
         months = _write_back_computed(run.writer)
         run.stats.notes.append(f"launches: computed prices written into {len(months)} launch month(s)")
         con.execute("DROP TABLE new_launch_costs")

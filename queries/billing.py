@@ -36,6 +36,12 @@ def statement_launches(con: Connection, month: date, reader: Reader = EVERYONE) 
     return run(con, "statement_launches", Filters(month.replace(day=1), month_end(month), reader=reader).params())
 
 
+@named_query(scope="month")
+def statement_runs(con: Connection, month: date, reader: Reader = EVERYONE) -> pd.DataFrame:
+    """The month's runs matched on the bill by their run tag, with their launch's consumer and billed split cost."""
+    return run(con, "statement_runs", {"start": month.replace(day=1), "end": month_end(month), **reader.params()})
+
+
 @named_query(scope="none")
 def statement_months(con: Connection, reader: Reader = EVERYONE) -> pd.DataFrame:
     """Months with a bill or a closed statement, with the reader's (estimated) charges and when each was closed."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.vocabulary import BILL_SOURCES
 from queries.engine import run
 from queries.filters import Filters
 from queries.registry import named_query
 
 
 @named_query(scope="filters")
-def reconciliation(con, filters: Filters) -> pd.DataFrame:
-    """Computed vs billed cost per consumer x month, with variance, other services and discounts."""
-    return run(con, "reconciliation", filters.params())
+def reconciliation(con, filters: Filters, bill_sources: tuple[str, ...] = BILL_SOURCES) -> pd.DataFrame:
+    """Computed vs billed cost per consumer x month, with variance, other services and discounts.
+
+    ``bill_sources``: the bill's sources in order of preference, as chargeback reads them (the rules' ``[bill] sources``).
+    """
+    return run(con, "reconciliation", {**filters.params(), "bill_sources": list(bill_sources)})
 
 
 @named_query(scope="filters")

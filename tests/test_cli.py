@@ -5,6 +5,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from cli import parser
 from cli.commands import COMMANDS
 
@@ -32,11 +34,16 @@ def test_a_wrong_option_value_is_one_line_and_exit_one(tmp_path, capsys):
     assert capsys.readouterr().err == "error: --months must be at least 1\n"
 
 
-def test_a_moved_setting_says_where_it_lives_now(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "setting, section",
+    [('[cost_explorer]\ntag_key = "team"', "[consumer]"), ('[billing]\nrun_tag = "run"', "[runs]")],
+)
+def test_a_moved_setting_says_where_it_lives_now(tmp_path, capsys, setting, section):
     from ingest.__main__ import main
 
     config = tmp_path / "launch-ledger.toml"
-    config.write_text('[cost_explorer]\ntag_key = "team"\n')
+    config.write_text(setting + "\n")
     assert main(["price-launches", "--config", str(config), "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: cost_explorer.tag_key in the config file has moved") and "[consumer]" in err
+    name = setting.strip("[").replace("]\n", ".").split(" =")[0]
+    assert err.startswith(f"error: {name} in the config file has moved") and section in err

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, data, frame, panels
-from dashboard.formatting import count, money
+from dashboard import charts, data, empty_states, frame, panels
 from pricing.reconcile import KNOWN_REASONS, UNTAGGED
 
 scope = frame.scope()
@@ -11,33 +10,40 @@ st.title("Reconciliation")
 frame.require_launches(scope)
 
 lines, totals, threshold = data.reconciliation(scope.filters)
-frame.require_rows(len(lines))
+frame.require_rows(len(lines), empty_states.NOT_ON_AWS)
 currency = scope.currency
+if data.fetch("statement_months").empty:
+    st.info(empty_states.NO_BILL_TO_RECONCILE)
 
 st.caption(
     scope.money_caption(
         "computed = what the pricing engine makes of each launch's resources at list and Spot prices; billed = the "
-        "month's bill (CUR, else FOCUS, else Cost Explorer): unblended cost under the consumer's tag on EC2, EBS, FSx "
-        "and EKS. Only the period and consumer filters reach the bill"
+        f"month's bill (the first of {', '.join(data.bill_sources())} with rows, the rules' [bill] sources, as "
+        "chargeback reads it): unblended cost under the consumer's tag on EC2, EBS, FSx and EKS. Only the period and "
+        "consumer filters reach the bill"
     )
 )
 
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("Computed cost", money(totals.computed, currency))
-c2.metric("Billed cost", money(totals.billed, currency), help="Tagged to a consumer, on the services launches consume.")
-c3.metric(
+frame.metric(c1, "Computed cost", totals.computed, currency=currency)
+frame.metric(c2, "Billed cost", totals.billed, currency=currency, help="Tagged to a consumer, on the services launches consume.")
+frame.metric(
+    c3,
     "Variance",
-    money(totals.variance, currency),
+    totals.variance,
     None if totals.variance_percent is None else f"{totals.variance_percent:+.1f}%",
+    currency=currency,
     delta_color="off",
     help="Billed minus computed.",
 )
-c4.metric(
+frame.metric(
+    c4,
     "Lines flagged",
-    count(totals.flagged),
+    totals.flagged,
+    kind="count",
     help=f"|variance| above {threshold:g}% ([pricing] variance_threshold_percent).",
 )
-c5.metric("Untagged spend", money(totals.untagged, currency), help="Billed without a consumer tag (all services).")
+frame.metric(c5, "Untagged spend", totals.untagged, currency=currency, help="Billed without a consumer tag (all services).")
 st.plotly_chart(charts.computed_vs_billed_bars(lines[lines["consumer"] != UNTAGGED], currency), key="reconciliation_chart")
 
 shown = lines[

@@ -19,6 +19,7 @@ WITH charges AS (
         COALESCE(billed_cost, unblended_cost, 0) AS billed_cost,
         list_cost,
         COALESCE(split_cost, 0) + COALESCE(split_unused_cost, 0) AS split_cost,
+        COALESCE(split_unused_cost, 0) AS split_unused_cost,
         COALESCE(
             charge_category,
             CASE WHEN COALESCE(effective_cost, net_amortized_cost) < 0 THEN 'Credit' ELSE 'Usage' END
@@ -46,7 +47,8 @@ SELECT
     sum(effective_cost) AS effective_cost,
     sum(billed_cost) AS billed_cost,
     sum(list_cost) AS list_cost,
-    sum(split_cost) AS split_cost
+    sum(split_cost) AS split_cost,  -- split + unused: the weight of a task or pod on its instance
+    sum(split_unused_cost) AS split_unused_cost  -- of which the share of unused capacity ([runs] splits it by rule)
 FROM charges
 GROUP BY
     source, tag_key, tag_value, tags, service, account_id, resource_id, split_parent_resource_id, charge_category, currency, provider

@@ -1,7 +1,8 @@
 -- reconciliation: computed cost (list and Spot prices, launch_costs) against billed cost (the bill), per consumer and month.
--- One bill source per month, as chargeback reads it ([bill] sources, default order): CUR, else FOCUS, else Cost
--- Explorer; a month loaded from two sources is read from the first only. The choice is made over the whole month
--- (every consumer), so every reader sees the same bill.
+-- One bill source per month, as chargeback reads it: the first of $bill_sources (the rules file's [bill] sources,
+-- default cur, focus, cost-explorer) that has rows; a month loaded from two sources is read from that one only, and
+-- a source the list leaves out is never read. The choice is made over the whole month (every consumer), so every
+-- reader sees the same bill.
 -- Computed: the launches in scope that ran on AWS (OnPremHPC never reaches the bill), by launch month;
 -- recorded_cost is what the workflow manager wrote (totalCost), for comparison.
 -- Billed: unblended cost under the consumer's tag on the services a launch consumes (EC2 compute,
@@ -28,13 +29,23 @@ WITH computed AS (
     GROUP BY s.consumer, s.launch_month
 ),
 
-bill_source AS (  -- per month, the first source with rows: cur, focus, cost-explorer
-    SELECT
-        usage_month,
-        min(CASE source WHEN 'cur' THEN 1 WHEN 'focus' THEN 2 WHEN 'cost-explorer' THEN 3 ELSE 4 END) AS source_rank
-    FROM costs_monthly
-    WHERE usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
-    GROUP BY usage_month
+bill_source AS (  -- per month, the first source of $bill_sources with rows: no source before it in the list has any
+    SELECT DISTINCT
+        m.usage_month,
+        m.source
+    FROM costs_monthly AS m
+    WHERE
+        m.usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
+        AND list_contains($bill_sources, m.source)
+        AND NOT EXISTS (
+            SELECT 1
+            FROM costs_monthly AS o
+            WHERE
+                o.usage_month = m.usage_month
+                AND o.usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
+                AND list_contains($bill_sources, o.source)
+                AND list_position($bill_sources, o.source) < list_position($bill_sources, m.source)
+        )
 ),
 
 billed_by_service AS (  -- costs_monthly: the bill already summed per month (costs_daily would be millions of rows)
@@ -50,10 +61,9 @@ billed_by_service AS (  -- costs_monthly: the bill already summed per month (cos
         sum(m.net_amortized_cost) AS net_amortized_cost,
         bool_or(m.estimated) AS estimated
     FROM costs_monthly AS m
-    INNER JOIN bill_source AS b ON b.usage_month = m.usage_month
+    INNER JOIN bill_source AS b ON b.usage_month = m.usage_month AND b.source = m.source
     WHERE
         m.usage_month BETWEEN CAST(date_trunc('month', $start) AS DATE) AND $end
-        AND b.source_rank = CASE m.source WHEN 'cur' THEN 1 WHEN 'focus' THEN 2 WHEN 'cost-explorer' THEN 3 ELSE 4 END
         AND (cardinality($consumers) = 0 OR list_contains($consumers, m.consumer))
         -- untagged spend (no consumer) only for finance and admin
         AND ($all_consumers OR list_contains($allowed_consumers, m.consumer))

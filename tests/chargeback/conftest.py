@@ -23,6 +23,7 @@ BILL_COLUMNS = (
     "billed_cost",
     "list_cost",
     "split_cost",
+    "split_unused_cost",
 )
 LAUNCH_COLUMNS = (
     "consumer",

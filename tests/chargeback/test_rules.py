@@ -75,3 +75,34 @@ def test_the_config_points_at_a_rules_file_relative_to_itself(tmp_path, monkeypa
     settings = load_settings(tmp_path / "launch-ledger.toml")
     assert settings.allocation.rules == str(tmp_path / "team-rules.toml")
     assert rules_for(settings).tag == "cost-centre"
+
+
+def test_the_run_tag_is_set_once_in_the_rules_and_the_settings_read_it_there(tmp_path, monkeypatch):
+    from core.settings import load_settings
+
+    (tmp_path / "rules.toml").write_text('[runs]\ntag = "pipeline_run"\n')
+    (tmp_path / "launch-ledger.toml").write_text('[allocation]\nrules = "rules.toml"\n')
+    monkeypatch.delenv("LAUNCH_LEDGER_CONFIG", raising=False)
+    settings = load_settings(tmp_path / "launch-ledger.toml")
+    rules = load_rules(settings.allocation.rules)
+    assert settings.run_tag == rules.run_tag == "pipeline_run"
+    assert rules.runs is None  # the tag alone: runs are charged like any charge
+    assert load_settings().run_tag == load_rules().run_tag == "unique_run_id"
+    # the tag alone does not change what is charged, so it leaves the fingerprint as it was
+    assert rules.fingerprint == parse_rules("").fingerprint
+    charged = parse_rules('[runs]\ncharge = "split_cost"\ntag = "pipeline_run"\n')
+    assert charged.run_tag == "pipeline_run" and charged.fingerprint != parse_rules('[runs]\ncharge = "split_cost"\n').fingerprint
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[runs]\nunused = "not_charged"\n', 'runs.unused applies with charge = "split_cost"'),
+        ('[runs]\ntag = ""\n', "runs.tag names the run tag on the bill"),
+        ('runs = "split_cost"\n', "[runs] is a table"),
+    ],
+)
+def test_a_wrong_runs_section_is_refused_in_one_line(text, message):
+    with pytest.raises(ChargebackError, match=message.replace("[", r"\[").replace("]", r"\]")) as caught:
+        parse_rules(text)
+    assert "\n" not in str(caught.value)

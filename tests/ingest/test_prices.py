@@ -131,6 +131,22 @@ def test_prices_fetches_what_the_launches_need_once(warehouse, aws_env):
     assert requests == 0
 
 
+def task_prices(con) -> dict[str, Decimal]:
+    """{launch: the sum of the engine costs of its tasks} for runs with tasks that ran (pricing.tasks)."""
+    rows = con.sql(
+        """SELECT launch_id, list(engine_cost) FROM launch_tasks
+           WHERE status IS DISTINCT FROM 'CACHED' AND started_at IS NOT NULL GROUP BY 1"""
+    ).fetchall()
+    return {lid: sum(costs, Decimal(0)) for lid, costs in rows if None not in costs}
+
+
+def expected_total(reference, tasks_total: Decimal | None) -> Decimal:
+    """The reference engine's total; for a run with tasks, its instance part is the sum of its tasks' engine costs."""
+    if tasks_total is None:
+        return reference.total_cost
+    return reference.total_cost - reference.instance_cost + tasks_total
+
+
 def test_price_launches_is_idempotent_and_matches_the_reference(warehouse):
     price_launches(warehouse, quiet=True)
     con = connect(warehouse.data_dir)
@@ -141,8 +157,10 @@ def test_price_launches_is_idempotent_and_matches_the_reference(warehouse):
     assert con.sql("SELECT * EXCLUDE (priced_at, ingest_run_id) FROM launch_costs ORDER BY launch_id").fetchall() == first
     launches, resources, book = read_inputs(con)
     ref = reference_price_launches(launches, resources, book, Rules.from_settings(warehouse.pricing))
+    tasks = task_prices(con)
+    assert tasks  # the fixture has runs with tasks: priced as the sum of their tasks
     for row in con.sql("SELECT launch_id, total_cost FROM launch_costs WHERE total_cost IS NOT NULL").fetchall():
-        assert row[1] == ref[row[0]].total_cost
+        assert row[1] == expected_total(ref[row[0]], tasks.get(row[0]))
 
 
 def test_saved_spot_history_responses_load_once_and_bad_ones_fail_clearly(warehouse, tmp_path):
@@ -289,8 +307,9 @@ def test_demo_strings_and_the_engine_agree_except_the_eks_control_plane(demo_dat
     # and the bulk statement is still the reference engine, to the micro-dollar, on the demo's prices
     launches, resources, book = read_inputs(con)
     ref = reference_price_launches(launches, resources, book, Rules.from_settings(Settings().pricing))
+    tasks = task_prices(con)
     for lid, total in con.sql("SELECT launch_id, total_cost FROM launch_costs WHERE total_cost IS NOT NULL").fetchall():
-        assert total == ref[lid].total_cost, lid
+        assert total == expected_total(ref[lid], tasks.get(lid)), lid
 
 
 def test_computed_prices_survive_a_re_ingest_of_the_same_items(demo_data, tmp_path):

@@ -174,7 +174,8 @@ def test_a_run_tag_is_matched_to_its_launch_and_a_tag_without_one_stays_unmatche
 
 def test_a_configured_run_tag_is_used(tmp_path, capsys):
     config = tmp_path / "launch-ledger.toml"
-    config.write_text('[billing]\nrun_tag = "pipeline_process"\n')
+    (tmp_path / "rules.toml").write_text('[runs]\ntag = "pipeline_process"\n')  # the tag alone: no split-cost charging
+    config.write_text('[allocation]\nrules = "rules.toml"\n')
     assert main(["cur", str(NF_AGGREGATE), "--data-dir", str(tmp_path / "d"), "--config", str(config)]) == 0
     processes = {
         dict(t)["user_pipeline_process"] for t in pq.read_table(NF_AGGREGATE).column("resource_tags").to_pylist() if len(t) > 1

@@ -60,3 +60,40 @@ def test_a_month_loaded_from_two_sources_is_read_from_the_preferred_one(fresh_da
     # March: FOCUS before Cost Explorer; ServiceName "Amazon Elastic Compute Cloud" 30 + EKS 4.125.
     assert by[(mar, "oncology-research")]["billed_cost"] == Decimal("34.125000")
     assert pd.isna(by[(mar, "rare-disease")]["billed_cost"])
+
+
+def test_the_order_of_the_bill_sources_decides_which_source_a_month_reads(fresh_data_dir, tmp_path):
+    """The same setting as chargeback ([bill] sources): Cost Explorer first makes January Cost Explorer's bill."""
+    bill = tmp_path / "costs_daily.csv"
+    bill.write_text(FIXTURE_BILL.read_text().rstrip("\n") + "\n" + "\n".join(_row(*r) for r in EXTRA) + "\n")
+    with WarehouseWriter(fresh_data_dir, run_id="two-sources") as w:
+        w.write_partitions("costs_daily", f"SELECT * FROM read_csv('{bill}', header=true, auto_detect=true)")
+        w.commit()
+    frame = pd.read_csv(bill, dtype=str)
+    jan = frame[(frame["usage_month"] == "2025-01-01") & (frame["consumer"] == "oncology-research")]
+    launch_services = {"Amazon Elastic Compute Cloud - Compute", "EC2 - Other", "Amazon FSx", "AmazonEC2", "AmazonFSx"}
+
+    def billed(source: str) -> Decimal:
+        rows = jan[(jan["source"] == source) & jan["service"].isin(launch_services)]
+        return sum((Decimal(v) for v in rows["unblended_cost"]), Decimal(0))
+
+    assert billed("cur") == Decimal("60.500000") and billed("cost-explorer") > 0
+    con = connect(fresh_data_dir)
+    try:
+        period = Filters(date(2025, 1, 1), date(2025, 1, 31))
+        default = queries.pricing.reconciliation(con, period)
+        explorer_first = queries.pricing.reconciliation(con, period, bill_sources=("cost-explorer", "cur", "focus"))
+        cur_only = queries.pricing.reconciliation(con, Filters(date(2025, 2, 1), date(2025, 2, 28)), bill_sources=("cur",))
+    finally:
+        con.close()
+
+    def line(lines, consumer):
+        return lines[lines["consumer"] == consumer].iloc[0]
+
+    assert line(default, "oncology-research")["billed_cost"] == billed("cur")
+    assert line(explorer_first, "oncology-research")["billed_cost"] == billed("cost-explorer")
+    # neuro-genomics has Cost Explorer rows only: billed once Cost Explorer is the month's bill
+    assert pd.isna(line(default, "neuro-genomics")["billed_cost"])
+    assert not pd.isna(line(explorer_first, "neuro-genomics")["billed_cost"])
+    # February has Cost Explorer rows only: with cur alone listed, February has no bill at all
+    assert cur_only["billed_cost"].isna().all()
