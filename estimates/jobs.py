@@ -14,7 +14,7 @@ from tqdm import tqdm
 import queries
 from core.errors import LedgerError
 from core.settings import Settings
-from estimates.backtest import backtest, summarise
+from estimates.backtest import OUTPUT_COLUMNS, YOUNG_COLUMNS, backtest, summarise
 from estimates.estimator import EstimatorSettings
 from warehouse.runs import JobRun, job_run, print_summary
 
@@ -31,6 +31,8 @@ BACKTEST_COLUMNS = (
     "coverage",
     "median_interval_ratio",
     "interval_level",
+    *YOUNG_COLUMNS,
+    *OUTPUT_COLUMNS,
 )
 
 
@@ -66,11 +68,31 @@ def run_backtest(
         run.stats.notes.append(f"{len(per_month['month'].unique())} months, {scored:,} launches scored per method and target")
     print_summary(run, out)
     print(format_backtest(table), file=out or sys.stdout)
+    print(format_young_and_output(table), file=out or sys.stdout)
     return run, table
 
 
 def _pct(value) -> str:
     return "—" if value is None or pd.isna(value) else f"{value * 100:.1f}%"
+
+
+def format_young_and_output(table: pd.DataFrame) -> str:
+    """All months pooled: the young groups' scores per method, and the model with and without output sizes."""
+    pooled = table[table["month"].isna()]
+    lines = ["Young groups (5-29 completed launches before the month), all months:"]
+    for row in pooled.itertuples(index=False):
+        lines.append(
+            f"  {row.method:<19} {row.target:<5} {int(row.young_estimated or 0):>7,} of {int(row.young_launches or 0):>6,} "
+            f"estimated, MdAPE {_pct(row.young_mdape)}, in 80% {_pct(row.young_coverage)}"
+        )
+    lines.append("Output size (launches whose estimate used it), all months: with it / without it")
+    for row in pooled[pooled["output_launches"].notna()].itertuples(index=False):
+        lines.append(
+            f"  {row.method:<19} {row.target:<5} {int(row.output_launches):>7,} launches, MdAPE {_pct(row.output_mdape)} / "
+            f"{_pct(row.no_output_mdape)}, in 80% {_pct(row.output_coverage)} / {_pct(row.no_output_coverage)}, "
+            f"high/low {row.output_median_interval_ratio:.2f} / {row.no_output_median_interval_ratio:.2f}"
+        )
+    return "\n".join(lines)
 
 
 def format_backtest(table: pd.DataFrame) -> str:

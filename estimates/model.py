@@ -9,7 +9,8 @@ cost steps up. So the curve is a regression in log space on
 * hinge terms ``max(0, log(size) - k)`` at knots ``k``: the slope may change (a fixed overhead
   flattens the curve at small sizes),
 * step terms ``[log(size) >= k]`` at the same knots: the level may jump (instance size changes),
-* optional offsets: one per purchase option or instance family the user named, and ``log(samples)``.
+* optional offsets: one per purchase option or instance family the user named, ``log(samples)`` and
+  ``log(output size)`` (the expected output, Part 6's third input).
 
 Knots sit at quantiles of the group's sizes, more of them the more launches the group has. Hinge
 and step coefficients carry a ridge penalty chosen by K-fold cross-validation, so a group of 40
@@ -51,14 +52,20 @@ def size_basis(log_size: np.ndarray, knots: np.ndarray) -> tuple[np.ndarray, np.
 
 @dataclass
 class Design:
-    """How rows become columns: knots, the category levels of each offset, whether log(samples) is used."""
+    """How rows become columns: knots, the category levels of each offset, whether log(samples) and
+    log(output size) are used."""
 
     knots: np.ndarray
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # covariate -> levels (the first is the reference)
     use_samples: bool = False
+    use_output: bool = False
 
     def matrix(
-        self, log_size: np.ndarray, categories: dict[str, np.ndarray], log_samples: np.ndarray | None
+        self,
+        log_size: np.ndarray,
+        categories: dict[str, np.ndarray],
+        log_samples: np.ndarray | None,
+        log_output: np.ndarray | None = None,
     ) -> tuple[np.ndarray, int]:
         """The design matrix and the number of its leading columns that are not penalised."""
         n = len(log_size)
@@ -69,6 +76,8 @@ class Design:
             columns += [(values == level).astype(float)[:, None] for level in levels[1:]]
         if self.use_samples:
             columns.append(np.asarray(log_samples, dtype=float)[:, None])
+        if self.use_output:
+            columns.append(np.asarray(log_output, dtype=float)[:, None])
         unpenalised = np.hstack(columns)
         return np.hstack([unpenalised, penalised]), unpenalised.shape[1]
 
@@ -84,11 +93,20 @@ class Curve:
     penalty: float
     launches: int
     size_range: tuple[float, float]  # GB seen in training
+    # A young group's curve (estimates.pooling): ``residuals`` hold both the spread of one run and the
+    # uncertainty of the group's level; for a sum over many runs the level is one draw for all of them
+    # (``level_sd``, log) and each run draws from ``run_residuals`` (None: ``residuals``, no shared level).
+    level_sd: float = 0.0
+    run_residuals: np.ndarray | None = None
 
     def predict_log(
-        self, log_size: np.ndarray, categories: dict[str, np.ndarray], log_samples: np.ndarray | None = None
+        self,
+        log_size: np.ndarray,
+        categories: dict[str, np.ndarray],
+        log_samples: np.ndarray | None = None,
+        log_output: np.ndarray | None = None,
     ) -> np.ndarray:
-        x, _ = self.design.matrix(log_size, categories, log_samples)
+        x, _ = self.design.matrix(log_size, categories, log_samples, log_output)
         return x @ self.coef
 
     def residual_quantiles(self, probabilities) -> np.ndarray:
@@ -134,9 +152,10 @@ def fit_curve(
     log_samples: np.ndarray | None = None,
     folds: int = 5,
     seed: int = 0,
+    log_output: np.ndarray | None = None,
 ) -> Curve:
     """Fit the curve by weighted ridge least squares; the penalty and the residuals come from K-fold CV."""
-    x, unpenalised = design.matrix(log_size, categories, log_samples)
+    x, unpenalised = design.matrix(log_size, categories, log_samples, log_output)
     y = np.asarray(target, dtype=float)
     w = np.asarray(weights, dtype=float)
     n = len(y)

@@ -2,7 +2,7 @@
 
 The plan has one row per kind of launch:
 
-    workflow_type,input_size_gb,compute_platform,count,month,consumer[,sample_count,instance_family,purchase_option]
+    workflow_type,input_size_gb,compute_platform,count,month,consumer[,sample_count,instance_family,purchase_option,output_size_gb]
     nextflow-rnaseq,40,Batch,12,2026-01,oncology-research,,,Spot
 
 ``read_plan`` checks every row and returns what is wrong with each (line numbers as in the file),
@@ -27,15 +27,22 @@ from core.vocabulary import PLATFORMS, PURCHASE_OPTIONS
 from estimates.estimator import Estimator
 
 REQUIRED_COLUMNS = ("workflow_type", "input_size_gb", "compute_platform", "count", "month", "consumer")
-OPTIONAL_COLUMNS = ("sample_count", "instance_family", "purchase_option")
-ALIASES = {"platform": "compute_platform", "input_gb": "input_size_gb", "launches": "count", "samples": "sample_count"}
+OPTIONAL_COLUMNS = ("sample_count", "instance_family", "purchase_option", "output_size_gb")
+ALIASES = {
+    "platform": "compute_platform",
+    "input_gb": "input_size_gb",
+    "launches": "count",
+    "samples": "sample_count",
+    "output_gb": "output_size_gb",
+}
 MAX_ROWS = 5_000
 MAX_COUNT = 100_000
 DRAWS = 4_000
 TEMPLATE = (
-    "workflow_type,input_size_gb,compute_platform,count,month,consumer,sample_count,instance_family,purchase_option\n"
-    "nextflow-rnaseq,40,Batch,12,2026-01,oncology-research,12,,Spot\n"
-    "wdl-gatk-germline,150,ParallelCluster,30,2026-02,pop-genomics,,,\n"
+    "workflow_type,input_size_gb,compute_platform,count,month,consumer,sample_count,instance_family,purchase_option,"
+    "output_size_gb\n"
+    "nextflow-rnaseq,40,Batch,12,2026-01,oncology-research,12,,Spot,25\n"
+    "wdl-gatk-germline,150,ParallelCluster,30,2026-02,pop-genomics,,,,\n"
 )
 
 
@@ -130,6 +137,10 @@ def _plan_row(number: int, raw: dict[str, str], platforms) -> tuple[dict | None,
     sample_count = _number(samples) if samples else None
     if samples and (sample_count is None or sample_count < 1 or sample_count != int(sample_count)):
         issues.append(f"sample_count {samples!r} is not a whole number of samples (leave it empty when unknown)")
+    output = raw.get("output_size_gb", "")
+    output_gb = _number(output) if output else None
+    if output and (output_gb is None or output_gb <= 0):
+        issues.append(f"output_size_gb {output!r} is not a positive number of GB (leave it empty when unknown)")
     option = raw.get("purchase_option", "")
     if option and option not in PURCHASE_OPTIONS:
         issues.append(
@@ -148,6 +159,7 @@ def _plan_row(number: int, raw: dict[str, str], platforms) -> tuple[dict | None,
         "sample_count": sample_count,
         "instance_family": raw.get("instance_family") or None,
         "purchase_option": option or None,
+        "output_size_gb": output_gb,
     }
     return row, []
 

@@ -43,6 +43,12 @@ METHOD_LABELS = {
 }
 
 
+def young_groups(estimator: Estimator) -> int:
+    """Workflow type × platform groups young enough for a pooled estimate (5-29 completed launches)."""
+    sizes = [len(rows) for rows in estimator._rows[BY_PLATFORM].values()]
+    return sum(estimator.settings.min_young_launches <= n < estimator.settings.min_launches for n in sizes)
+
+
 def groups_with_history(estimator: Estimator) -> tuple[int, int]:
     """(workflow type × platform groups with enough completed launches, groups with any)."""
     sizes = [len(rows) for rows in estimator._rows[BY_PLATFORM].values()]
@@ -81,6 +87,43 @@ def backtest_table(results: pd.DataFrame) -> pd.DataFrame:
         ("" if m == "all months" else m, rank.get(k, len(rank))) for m, k in zip(out["month"], out["method"], strict=True)
     ]
     return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+YOUNG_LABELS = {
+    "method": "Method",
+    "target": "Estimate of",
+    "young_launches": "Launches of young groups",
+    "young_estimated": "Given a number",
+    "young_mdape": "MdAPE",
+    "young_coverage": "Inside the 80% interval",
+    "young_median_interval_ratio": "Interval high ÷ low",
+}
+OUTPUT_LABELS = {
+    "target": "Estimate of",
+    "output_launches": "Launches with an output size",
+    "output_mdape": "MdAPE with it",
+    "no_output_mdape": "MdAPE without it",
+    "output_coverage": "Inside 80% with it",
+    "no_output_coverage": "Inside 80% without it",
+    "output_median_interval_ratio": "High ÷ low with it",
+    "no_output_median_interval_ratio": "High ÷ low without it",
+}
+TARGET_LABELS = {"cost": "cost", "hours": "duration"}
+
+
+def young_groups_table(results: pd.DataFrame) -> pd.DataFrame:
+    """All months pooled, per method and target: the scores over young groups' launches (5-29 completed before)."""
+    pooled = results[results["month"].isna() & results["young_launches"].notna()]
+    out = pooled[list(YOUNG_LABELS)].assign(
+        method=pooled["method"].map(lambda k: METHOD_LABELS.get(k, k)), target=pooled["target"].map(TARGET_LABELS)
+    )
+    return out.reset_index(drop=True)
+
+
+def output_size_table(results: pd.DataFrame) -> pd.DataFrame:
+    """All months pooled: the model over launches whose estimate used their output size, with it and without it."""
+    pooled = results[results["month"].isna() & (results["method"] == "model") & results["output_launches"].notna()]
+    return pooled[list(OUTPUT_LABELS)].assign(target=pooled["target"].map(TARGET_LABELS)).reset_index(drop=True)
 
 
 def spend_history(

@@ -47,6 +47,11 @@ Choices worth knowing when reading the numbers:
   everywhere (a pricing step that never ran) and most of the launches that ended in the last day or two.
 * The first 60 days were recorded by an older manager version that wrote timestamps as epoch seconds
   (``{"N": "1741082400"}``), which the wire format allows. ``sample_count`` is missing on ~3% of items.
+* ``output_size_gb``: completed runs of ``nextflow-rnaseq``, ``nextflow-sarek``, ``wdl-gatk-germline`` and
+  ``nextflow-methylseq`` record what they wrote: a share of the input (``OUTPUT_PER_INPUT_GB``) times the run's
+  effort (the lognormal factor on its run time, so it moves with the cost), with ~8% noise; the snakemake
+  types, failed and unfinished runs leave it out. Drawn from a generator spawned off the main one: every
+  other figure is the same as without it.
 * Cost Explorer: each launch's list costs (pending ones too; not in-progress ones; not OnPremHPC) are
   billed on the UTC day the launch ended, per consumer tag: instance_cost on "Amazon Elastic Compute Cloud -
   Compute", volume_cost on "EC2 - Other", filesystem_cost on "Amazon FSx", the control plane share on

@@ -143,6 +143,13 @@ WORKFLOW_MODEL = {
     ),
 }
 
+# The output a completed run writes, GB per GB of input, for the workflow types whose manager records it (the
+# snakemake ones do not): aligned reads and calls for rnaseq and sarek (CRAM), methylation calls, gVCFs.
+# The output also grows with how much work the input turned out to need (``launches.workload``'s effort).
+OUTPUT_PER_INPUT_GB = {"nextflow-rnaseq": 0.6, "nextflow-sarek": 0.45, "wdl-gatk-germline": 0.3, "nextflow-methylseq": 0.8}
+OUTPUT_EFFORT_EXPONENT = 1.0  # output ∝ effort^this: a run with more to do writes more
+OUTPUT_SIGMA = 0.08  # lognormal noise of the output around that
+
 # Per platform (in PLATFORMS order): run speed, time queued for compute (median seconds, sigma), purchase mix.
 PLATFORM_SPEED = np.array([1.0, 0.97, 1.03, 0.95, 0.75])
 QUEUE_MEDIAN_S = np.array([120, 480, 720, 180, 2400])

@@ -237,6 +237,7 @@ def chunk_table(sim: dict[str, np.ndarray], rows: np.ndarray) -> pa.Table:
             "ep": pa.array(col("epoch_ts")),
             "size_tenths": pa.array(col("size_tenths")),
             "sample_count": _int_array(col("sample_count")),
+            "output_tenths": _int_array(col("output_tenths")),
             **{name: _ts_array(col(name)) for name in ("t_prep", "t_wait", "t_ready", "t_run", "t_complete", "t_failed")},
             "has_res": pa.array(has_res),
             "i1_type": _dict_array(res(col("itype")), INSTANCE_TYPES),

@@ -127,6 +127,7 @@ def item_sql(id_width: int) -> str:
         _attr("input_path", _s(input_path)),
         _attr("input_size_gb", _n("(size_tenths // 10)::VARCHAR || '.' || (size_tenths % 10)::VARCHAR")),
         _attr("sample_count", _n("sample_count")),
+        _attr("output_size_gb", _n("(output_tenths // 10)::VARCHAR || '.' || (output_tenths % 10)::VARCHAR")),
         _resources(),
         _attr("totalCost", _money("c_total")),
         _attr("instance_cost", _money("c_inst")),

@@ -86,6 +86,7 @@ class Workload:
     size_gb: np.ndarray  # to 1 decimal
     size_tenths: np.ndarray  # size_gb x 10, exact
     sample_count: np.ndarray  # NA where the item leaves it out
+    effort: np.ndarray  # the run's work against its size's typical (lognormal, median 1): longer runs, more output
     ebs_gb: np.ndarray  # the workflow's typical EBS GB per node
     generation: np.ndarray  # 0, 1, 2: 5th, 6th or 7th generation of the c/m/r families
     family: np.ndarray  # index into FAMILIES
@@ -193,7 +194,8 @@ def workload(rng: np.random.Generator, who: Who, day: np.ndarray, clock: Clock) 
     family = np.where((family == C5) & (size_index >= X8), C6I, family)  # c5 has no 8xlarge/16xlarge
     instance_type = np.where(who.onprem, ONPREM_TYPE_CODE, family * len(SIZES) + size_index)
     speed = model["tier_speed"] * np.array(GENERATION_SPEED)[family] * PLATFORM_SPEED[who.platform]
-    node_hours = model["node_hours"] / speed * count**0.08 * lognormal(rng, 1.0, 0.25, n)
+    effort = lognormal(rng, 1.0, 0.25, n)
+    node_hours = model["node_hours"] / speed * count**0.08 * effort
     run_s = np.round(np.clip(node_hours / count, 0.1, 120) * 3600).astype(np.int64)
 
     option = np.where(who.onprem, RESERVED, pick(rng, PURCHASE_MIX, who.platform)).astype(np.int8)
@@ -201,6 +203,7 @@ def workload(rng: np.random.Generator, who: Who, day: np.ndarray, clock: Clock) 
         size_gb=size_gb,
         size_tenths=size_tenths,
         sample_count=sample_count,
+        effort=effort,
         ebs_gb=model["ebs_gb"],
         generation=generation,
         family=family,

@@ -9,7 +9,9 @@ inputs give the same history (and moving a draw changes every number after it):
 4. the status timeline (``launches.status_timeline``): phase times, failures, what the snapshot sees in progress;
 5. the resources (``resources.resources``): the second instance line, zones, volumes, FSx, the EKS cluster;
 6. the costs (``costs.costs``): list prices and Spot prices integrated over each line, rounded per part;
-7. which launches are still pending a price (``_pending_price``), and the hashed parts of the ids.
+7. which launches are still pending a price (``_pending_price``), and the hashed parts of the ids;
+8. the output size of completed runs (``_output_size``), from a generator spawned off the main one, so the
+   draws before (and the Cost Explorer draws after) are the same as without it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import date
 
 import numpy as np
 
-from .catalogue import EPOCH_SECONDS_DAYS, NA
+from .catalogue import EPOCH_SECONDS_DAYS, NA, OUTPUT_EFFORT_EXPONENT, OUTPUT_PER_INPUT_GB, OUTPUT_SIGMA, WORKFLOWS
 from .costs import Costs, costs
 from .launches import Clock, Timeline, Who, Workload, launch_times, status_timeline, who_what_where, workload
 from .price_table import ListPrices
@@ -40,8 +42,10 @@ def simulate(rng: np.random.Generator, n: int, end_date: date, prices: ListPrice
     cost = costs(rng, who, work, timeline, res, prices, clock.epoch0, clock.as_of)
     pending = _pending_price(rng, timeline, clock.as_of)
     ids = _id_parts(rng, n)
+    output = _output_size(rng.spawn(1)[0], who, work, timeline)
     return (
         _launch_columns(clock, day, who, work, timeline, pending)
+        | {"output_tenths": output}
         | ids
         | _resource_columns(work, timeline, res)
         | _cost_columns(cost, prices)
@@ -53,6 +57,16 @@ def _pending_price(rng: np.random.Generator, timeline: Timeline, as_of: int) -> 
     and most of the launches that ended in the last day or two."""
     age_days = np.where(timeline.ended, (as_of - timeline.t_end) / 86400, np.inf)
     return timeline.has_res & (rng.random(len(age_days)) < 0.012 + 0.8 * np.exp(-age_days / 1.5))
+
+
+def _output_size(rng: np.random.Generator, who: Who, work: Workload, timeline: Timeline) -> np.ndarray:
+    """GB x 10 a completed run wrote (NA for failed and unfinished runs and types whose manager does not record it):
+    ``OUTPUT_PER_INPUT_GB`` of the input, times the run's effort (which drove its run time, so its cost), with noise."""
+    ratio = np.array([OUTPUT_PER_INPUT_GB.get(name, np.nan) for name in WORKFLOWS])[who.workflow]
+    noise = np.exp(OUTPUT_SIGMA * rng.standard_normal(len(ratio)))
+    gb = work.size_gb * ratio * work.effort**OUTPUT_EFFORT_EXPONENT * noise
+    recorded = np.isfinite(gb) & timeline.ended & ~timeline.failed
+    return np.where(recorded, np.maximum(np.round(np.nan_to_num(gb) * 10), 1), NA).astype(np.int64)
 
 
 def _id_parts(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
 -- estimate_history: the ended launches the estimator learns from (and the backtest replays).
 -- COMPLETE launches with a price and a duration teach the cost and duration curves; FAILED ones give
 -- each group's failure rate and what a failed run costs. instance_family is primary_instance_type
--- up to the dot (r6i of r6i.4xlarge; onprem-node as it is).
+-- up to the dot (r6i of r6i.4xlarge; onprem-node as it is). output_size_gb: NULL where not recorded.
 -- $recent_per_group keeps the most recent ended launches of each workflow type x platform (the page
 -- passes a few thousand: the estimator weighs older launches little; the backtest keeps them all).
 -- Counting launches per group and month first finds the months a group keeps whole and the one
@@ -14,6 +14,7 @@ WITH ended AS (
         compute_platform,
         input_size_gb,
         sample_count,
+        output_size_gb,
         CASE
             WHEN strpos(primary_instance_type, '.') > 0 THEN split_part(primary_instance_type, '.', 1)
             ELSE primary_instance_type
@@ -71,13 +72,13 @@ part_month AS (
 
 kept AS (
     SELECT
-        launch_id, consumer, workflow_type, compute_platform, input_size_gb, sample_count, instance_family,
+        launch_id, consumer, workflow_type, compute_platform, input_size_gb, sample_count, output_size_gb, instance_family,
         purchase_option, total_cost, total_hours, launch_month, status, currency, launched_at
     FROM candidates
     WHERE newer + month_launches <= $recent_per_group
     UNION ALL
     SELECT
-        launch_id, consumer, workflow_type, compute_platform, input_size_gb, sample_count, instance_family,
+        launch_id, consumer, workflow_type, compute_platform, input_size_gb, sample_count, output_size_gb, instance_family,
         purchase_option, total_cost, total_hours, launch_month, status, currency, launched_at
     FROM part_month
     WHERE recency <= $recent_per_group
@@ -90,6 +91,7 @@ SELECT
     compute_platform,
     input_size_gb,
     sample_count,
+    output_size_gb,
     instance_family,
     purchase_option,
     total_cost,

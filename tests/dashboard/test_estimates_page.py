@@ -12,6 +12,7 @@ from dashboard.formatting import hours, money, percent
 from estimates import plan as planning
 from estimates.estimator import Estimator, LaunchSpec
 from estimates.forecast import complete_months, forecast_backtest, forecast_spend
+from tests.dashboard.conftest import DEMO_HISTORY, EVERY_LAUNCH
 from tests.estimates.histories import build_demo_warehouse, read_history
 from warehouse.store import connect
 
@@ -33,7 +34,7 @@ def _completed(launches: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_on_the_small_fixture_it_says_not_enough_history_with_the_counts(open_page, read_metrics, launches_csv):
-    at = open_page("estimates")
+    at = open_page("estimates", query_params=EVERY_LAUNCH)
     completed = _completed(launches_csv)
     ended = launches_csv[launches_csv["status"].isin(["COMPLETE", "FAILED"])]
     shown = read_metrics(at)
@@ -63,7 +64,7 @@ def test_the_latest_backtest_is_shown_model_first(open_page, read_table, fixture
 
 
 def test_cost_explorer_forecast_beside_ours(open_page, read_table, fixture_tables):
-    table = read_table(open_page("estimates"), "est_forecast_table")
+    table = read_table(open_page("estimates", query_params=EVERY_LAUNCH), "est_forecast_table")
     ce = fixture_tables["cost_forecasts"]
     whole = ce[ce["period_start"].map(lambda d: d.day == 1)]
     assert len(table) == len(whole)
@@ -94,7 +95,7 @@ def demo_estimator(demo_dir):
 
 
 def test_a_planned_launch_shows_the_estimators_numbers(open_page, read_metrics, demo_dir, demo_estimator):
-    at = open_page("estimates", data_dir=demo_dir)
+    at = open_page("estimates", data_dir=demo_dir, query_params=DEMO_HISTORY)
     at.selectbox(key="est_workflow_type").set_value("nextflow-sarek")
     at.selectbox(key="est_platform").set_value("EKS")
     at.number_input(key="est_input_gb").set_value(600.0)
@@ -120,7 +121,7 @@ def test_a_plan_gets_totals_per_month_and_consumer_and_a_download(open_page, rea
         "wdl-gatk-germline,150,ParallelCluster,30,2026-08,pop-genomics\n"
         "nextflow-rnaseq,40,Batch,6,2026-08,oncology-research\n"
     )
-    at = open_page("estimates", data_dir=demo_dir)
+    at = open_page("estimates", data_dir=demo_dir, query_params=DEMO_HISTORY)
     at.file_uploader(key="plan_upload").set_value(("plan.csv", content.encode(), "text/csv")).run()
     assert not at.error
     expected = planning.plan_totals(demo_estimator, planning.read_plan(content))
@@ -145,7 +146,7 @@ def test_our_spend_forecast_from_the_bill(open_page, read_table, demo_dir):
     history = complete_months(billed, first, last)
     ahead = list(pd.date_range("2026-07-01", periods=3, freq="MS"))
     expected = forecast_spend(history, ahead).set_index(["consumer", "month"])
-    at = open_page("estimates", data_dir=demo_dir)
+    at = open_page("estimates", data_dir=demo_dir, query_params=DEMO_HISTORY)
     table = read_table(at, "est_forecast_table")
     assert len(table) == len(expected)
     for row in table.itertuples():
