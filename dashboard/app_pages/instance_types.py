@@ -2,15 +2,14 @@
 
 import streamlit as st
 
-from dashboard import charts, data, frame, panels
-from dashboard.formatting import count, hours
+from dashboard import charts, comparisons, data, empty_states, frame, panels
 
 scope = frame.scope()
 st.title("Instance types")
 frame.require_launches(scope)
 
 by_type = data.fetch("instance_types", scope.filters)
-frame.require_rows(len(by_type))
+frame.require_rows(len(by_type), empty_states.NO_INSTANCES)
 spot_vs_od = data.fetch("spot_vs_on_demand", scope.filters)
 currency = scope.currency
 
@@ -21,24 +20,11 @@ st.caption(
 )
 
 types, launches, instance_hours = st.columns(3)
-types.metric("Instance types", count(by_type["instance_type"].nunique()))
-launches.metric("Launches on EC2 instances", count(by_type["launches"].sum()))
-instance_hours.metric("Instance-hours", hours(float(by_type["instance_hours"].sum())))
+frame.metric(types, "Instance types", by_type["instance_type"].nunique(), kind="count")
+frame.metric(launches, "Launches on EC2 instances", by_type["launches"].sum(), kind="count")
+frame.metric(instance_hours, "Instance-hours", float(by_type["instance_hours"].sum()), kind="hours")
 
-st.plotly_chart(
-    charts.median_bars(
-        by_type,
-        x="instance_type",
-        median="median_cost_per_launch",
-        low="p25_cost_per_launch",
-        high="p75_cost_per_launch",
-        group="purchase_option",
-        title="Cost per launch: median, bars p25–p75",
-        yaxis_title=f"{currency} per launch",
-        colors=charts.PURCHASE_COLORS,
-    ),
-    key="instance_cost_chart",
-)
+comparisons.instance_type_chart(scope, by_type)
 money_columns = ("p25_cost_per_launch", "median_cost_per_launch", "p75_cost_per_launch", "cost_per_instance_hour")
 frame.table(by_type, currency=currency, money=money_columns, hours=("median_hours", "instance_hours"), key="instance_table")
 

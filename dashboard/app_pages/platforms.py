@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import charts, data, frame
-from dashboard.formatting import count, money, percent
+from dashboard import charts, comparisons, data, frame
+from dashboard.formatting import money, percent
 
 scope = frame.scope()
 st.title("Platforms")
@@ -19,12 +19,13 @@ chosen = by_platform[by_platform["workflow_type"] == workflow_type]
 st.caption(scope.money_caption(f"{workflow_type} · cost over priced launches, hours over ended launches"))
 
 platforms, launches, cheapest, fastest = st.columns(4)
-platforms.metric("Platforms", count(len(chosen)))
-launches.metric("Launches", count(chosen["launches"].sum()))
+frame.metric(platforms, "Platforms", len(chosen), kind="count")
+frame.metric(launches, "Launches", chosen["launches"].sum(), kind="count")
 priced = chosen.dropna(subset=["median_cost_per_launch"])
 if not priced.empty:
     best = priced.loc[priced["median_cost_per_launch"].idxmin()]
-    cheapest.metric(
+    frame.metric(
+        cheapest,
         "Cheapest median cost per launch",
         str(best["compute_platform"]),
         money(best["median_cost_per_launch"], currency),
@@ -34,7 +35,8 @@ if not priced.empty:
 timed = chosen.dropna(subset=["median_hours"])
 if not timed.empty:
     quick = timed.loc[timed["median_hours"].idxmin()]
-    fastest.metric(
+    frame.metric(
+        fastest,
         "Fastest median duration",
         str(quick["compute_platform"]),
         f"{quick['median_hours']:.2f} h",
@@ -70,12 +72,20 @@ right.plotly_chart(
 frame.table(
     chosen.drop(columns=["workflow_type"]),
     currency=currency,
-    money=("p25_cost_per_launch", "median_cost_per_launch", "p75_cost_per_launch"),
-    hours=("p25_hours", "median_hours", "p75_hours"),
+    money=(
+        "p25_cost_per_launch",
+        "median_cost_per_launch",
+        "p75_cost_per_launch",
+        "median_cost_per_gb",
+        "median_cost_per_sample",
+    ),
+    hours=("p25_hours", "median_hours", "p75_hours", "median_hours_per_gb", "median_hours_per_sample"),
     percent=("failure_rate",),
     key="platform_table",
 )
 st.caption(
     f"Failure rate = FAILED / ended launches. Overall failure rate for {workflow_type}: "
-    f"{percent(chosen['failed_launches'].sum() / chosen['ended_launches'].sum() if chosen['ended_launches'].sum() else None)}."
+    f"{percent(chosen['failed_launches'].sum() / chosen['ended_launches'].sum() if chosen['ended_launches'].sum() else None)}. "
+    "Per GB and per sample: each launch's cost (or hours) over its input size (or sample count), the median of those."
 )
+comparisons.like_for_like_section(scope, workflow_type)

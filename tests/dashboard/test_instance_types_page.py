@@ -2,9 +2,11 @@
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from tests.dashboard.conftest import EVERY_LAUNCH
+
 
 def test_key_figures_and_tables(open_page, read_metrics, read_table, launches_csv):
-    at = open_page("instance_types")
+    at = open_page("instance_types", query_params=EVERY_LAUNCH)
     with_instances = launches_csv[launches_csv["primary_instance_type"].notna()]
     shown = read_metrics(at)
     assert shown["Instance types"][0] == str(with_instances["primary_instance_type"].nunique())
