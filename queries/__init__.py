@@ -7,7 +7,7 @@ write side. Values are bound as DuckDB named parameters, never formatted in.
 
 from core.access import EVERYONE, Reader
 from core.errors import QueryError
-from queries import billing, pricing
+from queries import billing, budgets, pricing
 from queries.engine import load, query_names, referenced_params, run
 from queries.filters import FilterOptions, Filters
 from queries.named import (
@@ -44,6 +44,7 @@ __all__ = [
     "audit_events",
     "backtest_results",
     "billing",
+    "budgets",
     "cost_forecasts",
     "estimate_history",
     "filter_options",

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 import queries
@@ -107,3 +108,26 @@ def test_computed_vs_billed_bars_sum_each_month():
     computed, billed = fig.data
     assert list(computed.x) == ["2025-01", "2025-02"] and computed.y[0] == 15.0
     assert list(billed.y) == [15.0, 7.25]
+
+
+def test_budget_bars_show_spent_forecast_with_its_interval_and_the_budget():
+    from decimal import Decimal
+
+    rows = pd.DataFrame(
+        {
+            "budget": ["Oncology, monthly", "Grant R01"],
+            "period": ["2026-10", "2026-Q4"],
+            "spent": [Decimal("5000.00"), Decimal("1200.50")],
+            "forecast": [Decimal("9000.00"), None],
+            "low": [Decimal("8000.00"), None],
+            "high": [Decimal("10500.00"), None],
+            "amount": [Decimal("8000.00"), Decimal("3000.00")],
+        }
+    )
+    fig = charts.budget_bars(rows, "USD")
+    spent, forecast, budget = fig.data
+    assert list(spent.y) == ["Oncology, monthly (2026-10)", "Grant R01 (2026-Q4)"]
+    assert list(spent.x) == [5000.0, 1200.5] and list(budget.x) == [8000.0, 3000.0]
+    assert list(forecast.x) == [9000.0, None]  # no forecast: no bar, never a zero
+    assert list(forecast.error_x.array) == [1500.0, None] and list(forecast.error_x.arrayminus) == [1000.0, None]
+    assert fig.layout.xaxis.title.text == "USD"
