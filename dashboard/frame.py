@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard import auth, charts, formatting
-from dashboard.data import filter_options
+from dashboard import auth, charts, empty_states, formatting
+from dashboard.data import fetch, filter_options
 from queries import FilterOptions, Filters
 
 SCOPE_KEY = "launch_ledger_scope"
@@ -52,8 +52,23 @@ class Scope:
 
 
 def _default_period(options: FilterOptions) -> tuple[date, date]:
-    everything = options.all_time()
-    return everything.start, everything.end
+    """The last full month and the month to date: the first day of the month before the latest launch's, to that day.
+
+    "Changes" then compare with the same number of days immediately before (``Filters.previous_period``).
+    """
+    last = options.last_day or date.today()
+    start = (last.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return start, last
+
+
+def period_caption(options: FilterOptions) -> str:
+    """The sidebar's words for the default period and what changes compare with."""
+    start, end = _default_period(options)
+    days = (end - start).days + 1
+    return (
+        f"Default period: the last full month and the month to date, {formatting.period(start, end)} "
+        f"(to the latest launch day); changes compare with the {days} days before."
+    )
 
 
 def _reset(options: FilterOptions) -> None:
@@ -76,8 +91,10 @@ def sidebar() -> Scope:
         max_value=max(default[1], date.today()) + timedelta(days=366),
         key="period",
         bind="query-params",
-        help="Launches that started between these days, both included. Defaults to every launch in the warehouse.",
+        help="Launches that started between these days, both included. Defaults to the last full month and the month "
+        "to date (to the day of the latest launch in the warehouse).",
     )
+    bar.caption(period_caption(options))
     # While a range is being picked the widget holds one day: treat it as a one-day period.
     start, end = (picked[0], picked[-1]) if picked else default
     consumers = bar.multiselect("Consumer", options.consumers, key="consumer", bind="query-params", placeholder="All consumers")
@@ -116,11 +133,28 @@ def require_launches(current: Scope) -> None:
         st.stop()
 
 
-def require_rows(rows: int) -> None:
-    """Stop the page with a helpful message when no launch matches the filters."""
-    if not rows:
-        st.info(NO_LAUNCHES)
-        st.stop()
+def require_rows(rows: int, missing: str | None = None) -> None:
+    """Stop the page with what is missing when it has no rows: no launch in the selection (what the warehouse holds
+    and what was picked), or, when the selection has launches, the page's own ``missing`` message (``{launches}``
+    is their count)."""
+    if rows:
+        return
+    current = scope()
+    launches = int(fetch("overview", current.filters).loc["current", "launches"]) if missing else 0
+    if launches:
+        st.info(empty_states.some_launches(missing, launches))
+    else:
+        st.info(empty_states.no_launches(NO_LAUNCHES, current.options, current.filters))
+    st.stop()
+
+
+def metric(where, label: str, value, delta: str | None = None, *, kind: str = "money", currency: str = "USD", **kwargs) -> None:
+    """``st.metric`` (in ``where``: a column, or ``st``) with a figure that fits: whole, or abbreviated ("$679.9K")
+    with the exact figure on hover (``help``). ``kind``: money, hours, count, percent or text."""
+    shown, exact = formatting.figure(value, kind, currency)
+    if shown != exact:
+        kwargs["help"] = f"Exactly {exact}." + (f" {kwargs['help']}" if kwargs.get("help") else "")
+    where.metric(label, shown, delta, **kwargs)
 
 
 def money_format(currency: str) -> str:
@@ -137,8 +171,10 @@ def table(
     months: tuple[str, ...] = ("launch_month",),
     labels: dict[str, str] | None = None,
     key: str | None = None,
+    links: dict[str, str] | None = None,
 ) -> None:
-    """Show a result table: money rounded to the cent (display only), hours to 2 decimals, labels in words."""
+    """Show a result table: money rounded to the cent (display only), hours to 2 decimals, labels in words,
+    missing values as "—". ``links``: {column of URLs: the text each link shows}."""
     labels = labels or {}
     shown = rows.copy()
     config: dict[str, object] = {}
@@ -153,8 +189,10 @@ def table(
             config[column] = st.column_config.NumberColumn(label, format="percent")
         elif column in months:
             config[column] = st.column_config.DateColumn(label, format="YYYY-MM")
+        elif column in (links or {}):
+            config[column] = st.column_config.LinkColumn(label, display_text=links[column])
         else:
             config[column] = st.column_config.Column(label)
     # A keyed container (not a keyed dataframe) so tests and CSS can find the table by its key.
     with st.container(key=key) if key else nullcontext():
-        st.dataframe(shown, hide_index=True, column_config=config)
+        st.dataframe(shown, hide_index=True, column_config=config, placeholder=formatting.MISSING)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from chargeback import MEASURE, exports
 from core.errors import LedgerError
-from dashboard import auth, charts, data, frame, statement
+from dashboard import auth, charts, data, empty_states, frame, statement
 from dashboard.formatting import count, money
 
 scope = frame.scope()
@@ -15,10 +15,14 @@ try:
 except LedgerError as exc:
     st.error(str(exc))
     st.stop()
-months = statement.offered_months(data.fetch("statement_months"), scope.filters, not scope.options.is_empty)
+held = data.fetch("statement_months")
+months = statement.offered_months(held, scope.filters, not scope.options.is_empty)
 if scope.options.is_empty and not months:
     frame.require_launches(scope)
-frame.require_rows(len(months))
+if not months:  # what is missing: any bill at all, or a billed month in the period
+    billed = sorted(held["statement_month"])
+    st.info(empty_states.no_bill_in_period(billed, scope.filters) if billed else empty_states.NO_BILL)
+    st.stop()
 st.caption(scope.money_caption("statement months are calendar months (UTC) of the bill, picked below"))
 
 month = st.selectbox(
@@ -35,7 +39,7 @@ for note in result.notes:
     st.warning(note)
 
 for column, figure in zip(st.columns(5), statement.headline(result), strict=True):
-    column.metric(figure.label, money(figure.value, cur), help=figure.help)
+    frame.metric(column, figure.label, figure.value, currency=cur, help=figure.help)
 st.caption(statement.reconciliation(result))
 
 summary = exports.summary(lines)

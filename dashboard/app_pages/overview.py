@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import charts, data, frame
-from dashboard.formatting import change, count, hours, money, period
+from dashboard import anomalies, charts, data, frame
+from dashboard.formatting import change, count, period
 
 scope = frame.scope()
 st.title("Overview")
@@ -23,38 +23,48 @@ def delta(column: str, kind: str) -> str | None:
 
 
 spend, launches, per_launch, duration, failed = st.columns(5)
-spend.metric(
+frame.metric(
+    spend,
     "Spend",
-    money(now["total_spend"], currency),
+    now["total_spend"],
     delta("total_spend", "money"),
+    currency=currency,
     delta_color="off",
     help="Sum of the prices of launches started in the period; launches pending a price are not included.",
 )
-launches.metric(
+frame.metric(
+    launches,
     "Launches",
-    count(now["launches"]),
+    now["launches"],
     delta("launches", "count"),
+    kind="count",
     delta_color="off",
     help="Launches started in the period, whatever their status.",
 )
-per_launch.metric(
+frame.metric(
+    per_launch,
     "Cost per launch",
-    money(now["cost_per_launch"], currency),
+    now["cost_per_launch"],
     delta("cost_per_launch", "money"),
+    currency=currency,
     delta_color="inverse",
     help="Spend / priced launches.",
 )
-duration.metric(
+frame.metric(
+    duration,
     "Median duration",
-    hours(now["median_hours"]),
+    now["median_hours"],
     delta("median_hours", "hours"),
+    kind="hours",
     delta_color="inverse",
     help="Median hours from PREPARING to COMPLETE or FAILED, over launches that ended.",
 )
-failed.metric(
+frame.metric(
+    failed,
     "Spend on failed launches",
-    money(now["failed_spend"], currency),
+    now["failed_spend"],
     delta("failed_spend", "money"),
+    currency=currency,
     delta_color="inverse",
     help="Price of launches that ended FAILED: money spent without a result.",
 )
@@ -90,3 +100,5 @@ frame.table(
     percent=("share_of_spend",),
     key="overview_consumers",
 )
+
+anomalies.show(scope, key="overview_anomalies")

@@ -2,15 +2,14 @@
 
 import streamlit as st
 
-from dashboard import charts, data, frame
-from dashboard.formatting import hours, percent
+from dashboard import charts, data, empty_states, frame
 
 scope = frame.scope()
 st.title("Timing")
 frame.require_launches(scope)
 
 by_workflow = data.fetch("timing", scope.filters)
-frame.require_rows(len(by_workflow))
+frame.require_rows(len(by_workflow), empty_states.NO_PHASE_HOURS)
 by_platform = data.fetch("timing_by_platform", scope.filters)
 
 st.caption(
@@ -27,10 +26,16 @@ def share(*phases: str) -> float | None:
 
 
 total, running, waiting, preparing = st.columns(4)
-total.metric("Launch-hours", hours(all_hours), help="Hours summed over launches and phases.")
-running.metric("Running", percent(share("running")), help="Share of the hours spent RUNNING.")
-waiting.metric("Waiting + queued", percent(share("waiting", "queued")), help="Share of the hours spent before compute started.")
-preparing.metric("Preparing", percent(share("preparing")))
+frame.metric(total, "Launch-hours", all_hours, kind="hours", help="Hours summed over launches and phases.")
+frame.metric(running, "Running", share("running"), kind="percent", help="Share of the hours spent RUNNING.")
+frame.metric(
+    waiting,
+    "Waiting + queued",
+    share("waiting", "queued"),
+    kind="percent",
+    help="Share of the hours spent before compute started.",
+)
+frame.metric(preparing, "Preparing", share("preparing"), kind="percent")
 
 left, right = st.columns(2)
 left.plotly_chart(charts.phase_hours_bars(by_workflow, "compute_platform"), key="timing_by_platform_chart")

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from dashboard import charts, data, frame
-from dashboard.formatting import count, money
 
 scope = frame.scope()
 st.title("Trends")
@@ -16,10 +15,10 @@ currency = scope.currency
 st.caption(scope.money_caption("months are the month a launch started"))
 
 months, spend, launches, failed = st.columns(4)
-months.metric("Months", count(len(monthly)))
-spend.metric("Spend", money(sum(monthly["spend"]), currency))
-launches.metric("Launches", count(monthly["launches"].sum()))
-failed.metric("Spend on failed launches", money(sum(monthly["failed_spend"]), currency))
+frame.metric(months, "Months", len(monthly), kind="count")
+frame.metric(spend, "Spend", sum(monthly["spend"]), currency=currency)
+frame.metric(launches, "Launches", monthly["launches"].sum(), kind="count")
+frame.metric(failed, "Spend on failed launches", sum(monthly["failed_spend"]), currency=currency)
 
 left, right = st.columns(2)
 left.plotly_chart(

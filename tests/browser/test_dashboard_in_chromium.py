@@ -5,6 +5,8 @@ Screenshots are kept in artifacts/screenshots/ for a person to look at.
 
 import subprocess
 import sys
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import duckdb
@@ -111,19 +113,46 @@ def test_every_page_renders_its_charts(page, server, path):
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"))
 
 
-def test_overview_shows_the_launch_count_and_spend_of_the_warehouse(page, server, demo_dir):
+def _default_period(con) -> tuple[date, date]:
+    """The dashboard's default period, worked out here: the last full month and the month to date."""
+    last = con.execute("SELECT max(CAST(launched_at AS DATE)) FROM launches").fetchone()[0]
+    first = (last.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return first, last
+
+
+def _abbreviated_dollars(amount: Decimal) -> str:
+    """$84.9K for 84,937.13: the Overview's figure for a spend of tens of thousands (exact on hover)."""
+    assert Decimal(10_000) <= amount < Decimal(1_000_000)
+    return f"${(amount / 1000).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN):,}K"
+
+
+def test_overview_shows_the_launch_count_and_spend_of_the_default_period_and_the_whole_warehouse(page, server, demo_dir):
     con: duckdb.DuckDBPyConnection = connect(demo_dir)
-    launches, spend = con.execute("SELECT count(*), sum(total_cost) FROM launches").fetchone()
+    first, last = _default_period(con)
+    between = "CAST(launched_at AS DATE) BETWEEN ? AND ?"
+    launches, spend = con.execute(f"SELECT count(*), sum(total_cost) FROM launches WHERE {between}", [first, last]).fetchone()
     _open(page, server, "", wait_for=METRIC)
     metrics = page.locator(METRIC).all_inner_texts()
     assert f"{launches:,}" in metrics
-    assert f"${spend:,.2f}" in metrics
+    assert _abbreviated_dollars(spend) in metrics
+    # the whole warehouse, by the period in the URL
+    start, launches, spend = con.execute(
+        "SELECT min(CAST(launched_at AS DATE)), count(*), sum(total_cost) FROM launches"
+    ).fetchone()
+    _open(page, server, f"?period={start}&period={last}", wait_for=METRIC)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{METRIC}')].some(e => e.innerText === '{launches:,}')", timeout=30_000
+    )
+    assert _abbreviated_dollars(spend) in page.locator(METRIC).all_inner_texts()
 
 
 def test_filters_in_the_url_reproduce_a_view(page, server, demo_dir):
     con = connect(demo_dir)
+    first, last = _default_period(con)
     consumer, launches = con.execute(
-        "SELECT consumer, count(*) FROM launches GROUP BY consumer ORDER BY count(*) DESC LIMIT 1"
+        "SELECT consumer, count(*) FROM launches WHERE CAST(launched_at AS DATE) BETWEEN ? AND ? "
+        "GROUP BY consumer ORDER BY count(*) DESC, consumer LIMIT 1",
+        [first, last],
     ).fetchone()
     _open(page, server, f"?consumer={consumer}", wait_for=METRIC)
     page.wait_for_function(

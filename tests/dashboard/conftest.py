@@ -147,3 +147,10 @@ def rendered(at: AppTest) -> str:
 
     walk(at._tree)
     return "\n".join(out)
+
+
+# The fixture's launches, first day to last (2025-01-06 .. 2025-04-28): the view of every launch. Pages default
+# to the last full month and the month to date (frame._default_period); tests of the whole fixture say so.
+EVERY_LAUNCH = {"period": ["2025-01-06", "2025-04-28"]}
+# The demo history of tests.estimates.histories.build_demo_warehouse: two years to DEMO_END (2026-06-30), whole.
+DEMO_HISTORY = {"period": ["2024-06-01", "2026-06-30"]}

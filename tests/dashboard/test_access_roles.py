@@ -14,7 +14,7 @@ import pytest
 
 from core.access import Access, AccessDenied
 from dashboard import auth, router, statement
-from tests.dashboard.conftest import FAKE_SECRETS, TOKENS, rendered
+from tests.dashboard.conftest import EVERY_LAUNCH, FAKE_SECRETS, TOKENS, rendered
 from warehouse import audit
 from warehouse.store import connect
 
@@ -78,19 +78,19 @@ def test_hostile_url_parameters_never_widen_a_viewers_page(open_as, page, capfd)
 def test_a_viewers_figures_are_their_consumers_alone(open_as, launches_csv):
     mine = launches_csv[launches_csv["consumer"] == ONCOLOGY]
     spend = sum((v for v in mine["total_cost"] if v is not None), Decimal(0))
-    at = open_as("viewer")
+    at = open_as("viewer", query_params=EVERY_LAUNCH)
     assert metric(at, "Launches") == f"{len(mine):,}"
     assert metric(at, "Spend") == f"${spend.quantize(Decimal('0.01')):,}"
     assert at.sidebar.multiselect(key="consumer").options == [ONCOLOGY]
-    at = open_as("viewer", "trends", query_params={"consumer": "neuro-genomics"})  # not theirs: ignored
+    at = open_as("viewer", "trends", query_params={**EVERY_LAUNCH, "consumer": "neuro-genomics"})  # not theirs: ignored
     assert metric(at, "Launches") == f"{len(mine):,}"
 
 
 def test_the_caches_never_hand_one_users_figures_to_another(open_as, launches_csv):
-    assert metric(open_as("finance"), "Launches") == f"{len(launches_csv):,}"  # fills the caches first
+    assert metric(open_as("finance", query_params=EVERY_LAUNCH), "Launches") == f"{len(launches_csv):,}"  # fills the caches first
     mine = launches_csv[launches_csv["consumer"] == ONCOLOGY]
-    assert metric(open_as("viewer"), "Launches") == f"{len(mine):,}"
-    assert metric(open_as("admin"), "Launches") == f"{len(launches_csv):,}"
+    assert metric(open_as("viewer", query_params=EVERY_LAUNCH), "Launches") == f"{len(mine):,}"
+    assert metric(open_as("admin", query_params=EVERY_LAUNCH), "Launches") == f"{len(launches_csv):,}"
 
 
 def test_a_viewers_statement_and_every_download_hold_their_lines_only(open_as, monkeypatch, signed_in_data_dir):
@@ -137,7 +137,7 @@ def test_finance_sees_every_consumer_and_may_close(open_as):
 
 
 def test_finance_closing_a_month_is_in_the_audit_trail_with_its_name(open_as, fresh_data_dir):
-    at = open_as("finance", "chargeback", data_dir=fresh_data_dir)
+    at = open_as("finance", "chargeback", data_dir=fresh_data_dir, query_params=EVERY_LAUNCH)
     at.selectbox(key="statement_month").set_value(pd.Timestamp("2025-01-01").date()).run()
     at.checkbox(key="close_confirm").check().run()
     at.button(key="close_month").click().run()
@@ -149,7 +149,12 @@ def test_finance_closing_a_month_is_in_the_audit_trail_with_its_name(open_as, fr
     sources = [s for (s,) in con.sql("SELECT source FROM job_runs WHERE command = 'close-month'").fetchall()]
     con.close()
     assert sources == ["statement 2025-01 by fin@example.org"]
-    trail = open_as("finance", "data_health", data_dir=fresh_data_dir).get_by_key("health_audit").dataframe[0].value
+    trail = (
+        open_as("finance", "data_health", data_dir=fresh_data_dir, query_params=EVERY_LAUNCH)
+        .get_by_key("health_audit")
+        .dataframe[0]
+        .value
+    )
     assert "close-month" in set(trail["action"]) and "sign-in" in set(trail["action"])
 
 

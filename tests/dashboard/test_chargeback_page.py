@@ -13,6 +13,7 @@ from chargeback.closing import statement_for
 from chargeback.rules import load_rules
 from dashboard import statement
 from tests.conftest import FOCUS_SAMPLE
+from tests.dashboard.conftest import EVERY_LAUNCH
 from warehouse.store import connect
 
 CENT = Decimal("0.01")
@@ -56,7 +57,7 @@ def test_the_latest_month_adds_up_to_its_bill(open_page, read_metrics, read_tabl
 
 
 def test_january_by_consumer_against_an_independent_allocation(open_page, read_table, fixture_tables, launches_csv):
-    at = open_page("chargeback")
+    at = open_page("chargeback", query_params=EVERY_LAUNCH)
     at.selectbox(key="statement_month").set_value(date(2025, 1, 1)).run()
     summary = read_table(at, "statement_summary").set_index("Consumer")
     january = bill_of(fixture_tables["costs_daily"], date(2025, 1, 1))
@@ -113,7 +114,7 @@ def test_xlsx_and_pdf_total_to_the_screen_total(open_page, read_table, fixture_c
 
 
 def test_closing_a_month_freezes_it_behind_a_confirmation(open_page, fresh_data_dir, read_table):
-    at = open_page("chargeback", data_dir=fresh_data_dir)
+    at = open_page("chargeback", data_dir=fresh_data_dir, query_params=EVERY_LAUNCH)
     at.selectbox(key="statement_month").set_value(date(2025, 1, 1)).run()
     assert at.button(key="close_month").disabled, "closing needs the confirmation first"
     at.checkbox(key="close_confirm").check().run()

@@ -1,10 +1,11 @@
 """A new ingest shows up on the next page run, without restarting the dashboard."""
 
+from tests.dashboard.conftest import EVERY_LAUNCH
 from warehouse.store import WarehouseWriter, warehouse_version
 
 
 def test_the_next_run_after_an_ingest_commit_reads_the_new_data(open_page, read_metrics, fresh_data_dir):
-    at = open_page("overview", data_dir=fresh_data_dir)
+    at = open_page("overview", data_dir=fresh_data_dir, query_params=EVERY_LAUNCH)
     assert read_metrics(at)["Launches"][0] == "43"
     before = warehouse_version(fresh_data_dir)
 

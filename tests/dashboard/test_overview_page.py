@@ -5,6 +5,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 
+from tests.dashboard.conftest import EVERY_LAUNCH
+
 
 def usd(amount: Decimal) -> str:
     cents = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
@@ -37,8 +39,8 @@ def in_period(launches: pd.DataFrame, start: date, end: date, **where) -> pd.Dat
     return rows
 
 
-def test_all_launches_by_default(open_page, read_metrics, launches_csv):
-    at = open_page("overview")
+def test_every_launch_over_the_whole_fixture_period(open_page, read_metrics, launches_csv):
+    at = open_page("overview", query_params=EVERY_LAUNCH)
     want = figures(launches_csv)
     shown = read_metrics(at)
     assert shown["Spend"][0] == usd(want["spend"]) == "$1,017.40"
@@ -46,7 +48,7 @@ def test_all_launches_by_default(open_page, read_metrics, launches_csv):
     assert shown["Cost per launch"][0] == usd(want["cost_per_launch"])
     assert shown["Median duration"][0] == f"{want['median_hours']:.2f} h"
     assert shown["Spend on failed launches"][0] == usd(want["failed"])
-    # the default period starts with the first launch: nothing before it to compare with
+    # the period starts with the first launch: nothing before it to compare with
     assert all(delta == "" for _, delta in shown.values())
     assert any("no change to show" in c.value for c in at.caption)
     assert "4 of 43 launches have no price yet" in at.warning[0].value
@@ -93,7 +95,7 @@ def test_a_link_reproduces_the_view(open_page, read_metrics, launches_csv):
 
 
 def test_spend_by_consumer_table(open_page, read_table, launches_csv):
-    at = open_page("overview")
+    at = open_page("overview", query_params=EVERY_LAUNCH)
     shown = read_table(at, "overview_consumers").set_index("consumer")
     total = sum(launches_csv["total_cost"].dropna(), Decimal(0))
     for consumer, rows in launches_csv.groupby("consumer"):

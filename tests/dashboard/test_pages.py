@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import router
+from tests.dashboard.conftest import EVERY_LAUNCH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,6 @@ def test_the_router_lists_every_page_in_order(open_page):
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p not in ("timing", "data_health")])
 def test_money_figures_state_currency_and_period(open_page, page):
-    at = open_page(page)
+    at = open_page(page, query_params=EVERY_LAUNCH)
     captions = " ".join(c.value for c in at.caption)
     assert "USD · launches started 2025-01-06 – 2025-04-28 (UTC)" in captions

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pandas as pd
 
 from dashboard.formatting import money
+from tests.dashboard.conftest import EVERY_LAUNCH
 
 BENCHMARK_SERVICES = {"Amazon Elastic Compute Cloud - Compute", "EC2 - Other", "Amazon FSx", "Amazon Elastic Kubernetes Service"}
 
@@ -28,7 +29,7 @@ def expected_lines(tables) -> pd.DataFrame:
 
 
 def test_reconciliation_shows_computed_against_billed_per_consumer_and_month(open_page, read_metrics, read_table, fixture_tables):
-    at = open_page("reconciliation")
+    at = open_page("reconciliation", query_params=EVERY_LAUNCH)
     lines = expected_lines(fixture_tables)
     computed, billed = dsum(lines["computed"]), dsum(lines["billed"])
     shown = read_metrics(at)
@@ -70,7 +71,7 @@ def test_the_threshold_comes_from_the_config(open_page, read_metrics, fixture_da
 
 
 def test_what_if_on_demand_reprices_the_same_launches(open_page, read_metrics, fixture_tables):
-    at = open_page("instance_types")
+    at = open_page("instance_types", query_params=EVERY_LAUNCH)
     at.radio(key="whatif_scenario").set_value("Another purchase option").run()
     at.selectbox(key="whatif_option").set_value("On-Demand").run()
     assert not at.exception

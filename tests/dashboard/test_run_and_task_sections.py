@@ -2,11 +2,13 @@
 
 from decimal import Decimal
 
+from tests.dashboard.conftest import EVERY_LAUNCH
+
 C = Decimal("0.01")
 
 
 def test_reconciliation_shows_each_run_with_its_gap_and_reason(open_page, read_table):
-    at = open_page("reconciliation")
+    at = open_page("reconciliation", query_params=EVERY_LAUNCH)
     runs = read_table(at, "run_reconciliation_table").set_index("launch_id")
     assert list(runs.index) == ["wl-2025-0001", "wl-2025-0002", "wl-2025-0005"]
     one = runs.loc["wl-2025-0001"]
@@ -18,7 +20,7 @@ def test_reconciliation_shows_each_run_with_its_gap_and_reason(open_page, read_t
 
 
 def test_instance_types_shows_tasks_by_machine_type_and_per_process(open_page, read_table):
-    at = open_page("instance_types")
+    at = open_page("instance_types", query_params=EVERY_LAUNCH)
     by_machine = read_table(at, "task_machine_table")
     spot = by_machine[(by_machine["machine_type"] == "r6i.4xlarge") & (by_machine["price_model"] == "Spot")].iloc[0]
     assert (spot["tasks"], spot["engine_cost"]) == (2, Decimal("1.45"))  # 1.10 + 0.35

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from tests.dashboard.conftest import EVERY_LAUNCH
+
 
 def count_in(launches, start, end, **where):
     day = launches["launched_at"].dt.date
@@ -12,7 +14,7 @@ def count_in(launches, start, end, **where):
 
 
 def test_filters_persist_when_switching_pages(open_page, read_metrics, launches_csv):
-    at = open_page("overview")
+    at = open_page("overview", query_params=EVERY_LAUNCH)
     at.multiselect(key="platform").set_value(["EKS"]).run()
     at.multiselect(key="status").set_value(["COMPLETE"]).run()
     expected = count_in(launches_csv, date(2025, 1, 1), date(2025, 4, 30), compute_platform=["EKS"], status=["COMPLETE"])
@@ -47,13 +49,16 @@ def test_every_filter_can_come_from_the_link(open_page, read_metrics, launches_c
     assert at.date_input(key="period").value == (date(2025, 1, 15), date(2025, 4, 15))
 
 
-def test_reset_restores_every_launch(open_page, read_metrics):
-    at = open_page("overview", query_params={"consumer": "rare-disease", "period": ["2025-03-01", "2025-03-31"]})
-    assert read_metrics(at)["Launches"][0] != "43"
+def test_reset_restores_the_default_period_and_every_consumer(open_page, read_metrics, launches_csv):
+    at = open_page("overview", query_params={"consumer": "rare-disease", "period": ["2025-01-01", "2025-01-31"]})
+    assert read_metrics(at)["Launches"][0] == str(
+        count_in(launches_csv, date(2025, 1, 1), date(2025, 1, 31), consumer=["rare-disease"])
+    )
     at.button(key="reset_filters").click().run()
     assert at.multiselect(key="consumer").value == []
-    assert at.date_input(key="period").value == (date(2025, 1, 6), date(2025, 4, 28))
-    assert read_metrics(at)["Launches"][0] == "43"
+    # the last full month and the month to date: March 1st to the latest launch day
+    assert at.date_input(key="period").value == (date(2025, 3, 1), date(2025, 4, 28))
+    assert read_metrics(at)["Launches"][0] == str(count_in(launches_csv, date(2025, 3, 1), date(2025, 4, 28)))
 
 
 def test_a_half_picked_range_is_one_day(open_page, read_metrics, launches_csv):

@@ -2,11 +2,13 @@
 
 import pytest
 
+from tests.dashboard.conftest import EVERY_LAUNCH
+
 PHASES = {"preparing": "preparing_hours", "waiting": "waiting_hours", "queued": "queued_hours", "running": "running_hours"}
 
 
 def test_key_figures_and_table(open_page, read_metrics, read_table, launches_csv):
-    at = open_page("timing")
+    at = open_page("timing", query_params=EVERY_LAUNCH)
     sums = {phase: launches_csv[column].sum() for phase, column in PHASES.items()}
     everything = sum(sums.values())
     shown = read_metrics(at)
@@ -29,7 +31,7 @@ def test_charts_show_every_platform_and_phase(open_page):
 
 
 def test_platform_filter_narrows_the_hours(open_page, read_metrics, launches_csv):
-    at = open_page("timing", query_params={"platform": "OnPremHPC"})
+    at = open_page("timing", query_params={**EVERY_LAUNCH, "platform": "OnPremHPC"})
     rows = launches_csv[launches_csv["compute_platform"] == "OnPremHPC"]
     everything = sum(rows[c].sum() for c in PHASES.values())
     assert read_metrics(at)["Launch-hours"][0] == f"{everything:,.2f} h"

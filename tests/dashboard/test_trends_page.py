@@ -2,11 +2,13 @@
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from tests.dashboard.conftest import EVERY_LAUNCH
+
 CENT = Decimal("0.01")
 
 
 def test_key_figures_and_monthly_table(open_page, read_metrics, read_table, launches_csv):
-    at = open_page("trends")
+    at = open_page("trends", query_params=EVERY_LAUNCH)
     shown = read_metrics(at)
     priced = launches_csv[launches_csv["total_cost"].notna()]
     assert shown["Months"][0] == "4"
@@ -25,7 +27,7 @@ def test_key_figures_and_monthly_table(open_page, read_metrics, read_table, laun
 
 
 def test_workflow_type_filter(open_page, read_metrics, launches_csv):
-    at = open_page("trends")
+    at = open_page("trends", query_params=EVERY_LAUNCH)
     at.multiselect(key="workflow_type").set_value(["wdl-wgs-germline"]).run()
     rows = launches_csv[launches_csv["workflow_type"] == "wdl-wgs-germline"]
     assert read_metrics(at)["Launches"][0] == str(len(rows))
