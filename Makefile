@@ -39,10 +39,11 @@ demo: $(VENV)/.installed
 	rm -rf $(DATA_DIR)
 	$(MAKE) --no-print-directory demo-warehouse
 
-# The demo history, priced, with a backtest of the estimator so every page has something to show
+# The demo history, priced, with a backtest of the estimator and its anomalies so every page has something to show
 demo-warehouse: $(VENV)/.installed
 	$(BIN)/python -m ingest demo --launches $(DEMO_LAUNCHES) --data-dir $(DATA_DIR)
 	$(BIN)/python -m ingest backtest --data-dir $(DATA_DIR)
+	$(BIN)/python -m ingest anomalies --data-dir $(DATA_DIR)
 
 ## Debian's Chromium for the real-browser test (Playwright cannot download its own here)
 chromium:

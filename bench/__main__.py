@@ -8,6 +8,9 @@ Prints a table and writes JSON to bench/results/. Nothing here asserts: read the
   queries     every named query at the largest size (plus --cost-rows rows in costs_daily): p50/p95,
               against the same answer computed in pandas from the same Parquet for the heavy ones
   pages       server-side render of every dashboard page (Streamlit AppTest), first run and cached
+  comparisons the Platforms page's like-for-like figures per workflow type: comparison_launches, the
+              size-matched bootstrap, what the page waits for (page p50/p95; target 250 ms p95 at 1M), against
+              the same rows read in pandas (bench/comparisons.py)
 """
 
 from __future__ import annotations
@@ -149,6 +152,8 @@ def query_calls(con, everything, month: date) -> dict[str, Callable[[], object]]
     from estimates.estimator import EstimatorSettings
 
     options = {"estimate_history": {"recent_per_group": EstimatorSettings().history_per_group}}
+    workflow_types = q.filter_options(con).workflow_types  # the Platforms page asks for one workflow type's launches
+    options["comparison_launches"] = {"workflow_type": workflow_types[0] if workflow_types else ""}
     return {
         name: (lambda query=query: query.call(con, everything, month, **options.get(query.name, {})))
         for name, query in q.REGISTRY.items()
@@ -235,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work", type=Path, default=Path("/tmp/launch-ledger-bench"), help="scratch folder (demo sources are kept)"
     )
-    parser.add_argument("--skip", default="", help="sections to skip: ingest,queries,pages,seqera,readers")
+    parser.add_argument("--skip", default="", help="sections to skip: ingest,queries,pages,comparisons,seqera,readers")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -255,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         result["queries"] = bench_queries(warehouse, args.repeat)
     if "pages" not in skip:
         result["pages"] = bench_pages(warehouse)
+    if "comparisons" not in skip:
+        from bench.comparisons import bench_comparisons
+
+        result["comparisons"] = bench_comparisons(warehouse, args.repeat)
     if "seqera" not in skip:
         from bench.seqera import bench_seqera
 
@@ -306,12 +315,22 @@ def print_tables(result: dict) -> None:
     if "queries" in result:
         print("\nNamed queries (largest size; ms)")
         table(result["queries"], ["query", "p50_ms", "p95_ms", "pandas_p50_ms", "speedup_vs_pandas"])
+    if "comparisons" in result:
+        print("\nLike for like on Platforms (per workflow type, largest size; ms)")
+        columns = ["workflow_type", "launches_compared", "sides", "query_p50_ms", "query_p95_ms", "bootstrap_p50_ms"]
+        columns += ["bootstrap_p95_ms", "page_p50_ms", "page_p95_ms", "pandas_p50_ms", "query_speedup_vs_pandas"]
+        columns += ["page_speedup_vs_pandas", "page_p95_under_250_ms"]
+        table(result["comparisons"], columns)
     if "pages" in result:
         print("\nPages, server-side render (AppTest; s)")
         table(result["pages"], ["page", "first_render_s", "cached_render_s", "errors"])
     if "seqera" in result:
         print("\nSeqera runs (1,000 runs x 300 tasks)")
         table(result["seqera"], ["runs", "tasks", "seconds", "tasks_per_s", "peak_rss_mb", "reingest_unchanged_seconds"])
+        print("\nTask view per process on that warehouse (process_tasks; ms), against a pandas groupby of the same rows")
+        columns = ["task_view_run_tasks", "task_view_run_p50_ms", "task_view_run_p95_ms", "task_view_type_tasks"]
+        columns += ["task_view_type_p50_ms", "task_view_type_p95_ms", "pandas_type_p50_ms", "task_view_type_vs_pandas"]
+        table(result["seqera"], columns)
     if "readers" in result:
         print("\nDashboard sessions while ingests commit (headless Chromium, loopback)")
         table(result["readers"], ["sessions", "seconds", "page_loads", "failed_loads", "p50_s", "p95_s"])

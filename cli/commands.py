@@ -191,6 +191,7 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
 def _demo(args, settings: Settings):
     from ingest.cost_explorer import jobs as cost_explorer
     from ingest.demo import generate
+    from ingest.demo.tasks import load_demo_tasks
     from ingest.dynamodb import jobs as dynamodb
     from ingest.prices import fetch_prices
     from pricing.jobs import price_launches
@@ -200,6 +201,7 @@ def _demo(args, settings: Settings):
     print(f"writing {args.launches:,} demo launches (seed {args.seed}) to {source_dir} ...", file=sys.stderr)
     files = generate(source_dir, launches=args.launches, seed=args.seed, end_date=args.end_date)
     dynamodb.ingest_dynamodb_export(settings, str(files.export_dir))
+    load_demo_tasks(settings, args.seed)  # task records for a share of the Nextflow runs (the Right-sizing page)
     cost_explorer.ingest_cost_explorer(settings, responses_dir=files.cost_explorer_dir)
     fetch_prices(settings, offline=True, spot_responses=files.spot_history_dir)
     return price_launches(settings)
@@ -244,6 +246,17 @@ def _backtest(args, settings: Settings):
     return run_backtest(settings, months=args.months)
 
 
+def _anomalies_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--months", type=int, default=12, help="months to look for anomalies in, the latest first (default 12)")
+
+
+def _anomalies(args, settings: Settings):
+    from estimates.anomalies.jobs import run_anomalies
+
+    _at_least_one(args.months, "--months")
+    return run_anomalies(settings, months=args.months)
+
+
 def _close_month_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("month", type=month_argument, metavar="YYYY-MM", help="the month to close, e.g. 2026-10")
     p.add_argument("--rules", help="allocation rules TOML (default: [allocation] rules in the config, or allocation-rules.toml)")
@@ -274,6 +287,23 @@ def _statements(args, settings: Settings):
     return written
 
 
+def _budgets_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true", help="print only the budgets at risk; exit 1 when one is forecast to overrun")
+    p.add_argument("--json", action="store_true", help="print a JSON document (money as strings) a webhook can take")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--month", type=month_argument, metavar="YYYY-MM", help="as of that month's last day")
+    when.add_argument(
+        "--as-of", type=date.fromisoformat, metavar="DATE", help="as of this day (default: the last day launches are held)"
+    )
+
+
+def _budgets(args, settings: Settings):
+    from estimates.budgets.jobs import as_of_for, run_check
+    from warehouse.store import connect
+
+    return run_check(settings, connect(settings.data_dir), args.check, args.json, as_of_for(args.month, args.as_of))
+
+
 # --- Seqera Platform --------------------------------------------------------------------------------
 
 
@@ -281,12 +311,13 @@ def _seqera_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "paths", nargs="+", metavar="PATH", help="tw runs dump archive (.tar.gz, .tar.xz), its folder, API run JSON, or a folder"
     )
+    p.add_argument("--full", action="store_true", help="read every file, even files unchanged since they were loaded")
 
 
 def _seqera(args, settings: Settings):
     from ingest.seqera import ingest_seqera
 
-    return ingest_seqera(settings, args.paths)
+    return ingest_seqera(settings, args.paths, full=args.full)
 
 
 # --- Nextflow traces -------------------------------------------------------------------------------
@@ -400,6 +431,17 @@ COMMANDS: tuple[Command, ...] = (
         options=("common",),
     ),
     Command(
+        "anomalies",
+        "find unusual launches and consumer-months",
+        "Launches of the last N months whose cost or hours fall outside the estimator's 95% interval for their size "
+        "(judged by an estimator learnt from the other months), and consumer-months whose spend falls outside the "
+        "spend forecast's 95% interval (forecast from the months before). Stored in anomalies, replacing the last "
+        "run's (Overview and Data health list them).",
+        _anomalies_arguments,
+        _anomalies,
+        options=("common",),
+    ),
+    Command(
         "forecast",
         "pull Cost Explorer's spend forecast per consumer",
         "GetCostForecast (MONTHLY, 80% prediction interval) filtered on each consumer tag value, for the rest of this "
@@ -425,6 +467,17 @@ COMMANDS: tuple[Command, ...] = (
         "(billed) cost kept, with the split cost allocation columns for ECS/Batch and EKS when present.",
         _export_file_arguments,
         _billing_export,
+    ),
+    Command(
+        "budgets",
+        "budgets per consumer or tag: spend to date, forecast, chance of overrunning",
+        "Each budget of the budgets file ([budgets] file) with a period running on the as-of day: spent to date, the "
+        "forecast to the period's end with its 80% interval, the chance of overrunning and its status. --check prints "
+        "only those at risk and exits 1 when one is forecast to overrun (over already, or its chance at least "
+        "[budgets] alert_chance, default 0.5: the forecast's median exceeds the budget), 0 otherwise; 2 on a bad budgets file.",
+        _budgets_arguments,
+        _budgets,
+        options=("common",),
     ),
     Command(
         "seqera",

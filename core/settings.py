@@ -18,6 +18,7 @@ DEFAULT_CONFIG_FILE = "launch-ledger.toml"
 # The chargeback allocation rules shipped with Launch Ledger; ``[allocation] rules`` names another file.
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[1] / "allocation-rules.toml"
 DEFAULT_CONSUMER_TAG = "consumer"
+DEFAULT_RUN_TAG = "unique_run_id"  # the resource label Nextflow and Seqera put on runs (CUR: user_unique_run_id)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class ItemAttributes:
     input_path: str = "input_path"
     input_size_gb: str = "input_size_gb"
     sample_count: str = "sample_count"
+    output_size_gb: str = "output_size_gb"  # optional: the run's output (or expected output) in GB
     resources: str = "resources"  # map: instances, volumes (lists), filesystem, cluster (maps)
     total_cost: str = "totalCost"
     instance_cost: str = "instance_cost"
@@ -184,6 +186,23 @@ class PricingSettings:
 
 
 @dataclass(frozen=True)
+class RightSizingSettings:
+    """``[right_sizing]``: how the Right-sizing page turns task usage (%cpu, peak RSS) into a recommended request."""
+
+    quantile: float = 0.95  # the share of a process' tasks the request must cover (0.95: p95 of use)
+    headroom: float = 0.20  # added on top of that quantile (0.20: 20% more) before rounding up
+    memory_step_gb: float = 1.0  # memory requests are rounded up to a multiple of this (GB as Nextflow counts them)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.quantile <= 1:
+            raise ConfigError(f"right_sizing.quantile must be above 0 and at most 1 (0.95 for p95), not {self.quantile!r}")
+        if self.headroom < 0:
+            raise ConfigError(f"right_sizing.headroom must be 0 or more (0.2 for 20%), not {self.headroom!r}")
+        if self.memory_step_gb <= 0:
+            raise ConfigError(f"right_sizing.memory_step_gb must be above 0 (1.0 or 0.5), not {self.memory_step_gb!r}")
+
+
+@dataclass(frozen=True)
 class AllocationSettings:
     """``[allocation]``: the chargeback allocation rules file (default: the shipped allocation-rules.toml)."""
 
@@ -193,13 +212,6 @@ class AllocationSettings:
     def rules_file(self) -> Path:
         """The allocation rules in force: ``rules`` if set, else the shipped ``allocation-rules.toml``."""
         return Path(self.rules) if self.rules else DEFAULT_RULES_FILE
-
-
-@dataclass(frozen=True)
-class BillingSettings:
-    """``[billing]``: how bill rows (CUR, FOCUS) are matched to launches."""
-
-    run_tag: str = "unique_run_id"  # resource label naming the run (CUR: user_unique_run_id); its value is a launch_id
 
 
 SEQERA_SLURM_PLATFORMS = ("ParallelCluster", "OnPremHPC")
@@ -230,6 +242,61 @@ class AccessSettings:
 
 
 @dataclass(frozen=True)
+class ComparisonSettings:
+    """``[comparisons]``: like-for-like comparisons on the Platforms page (estimates/comparisons.py).
+
+    Launches are compared within input-size bands split at ``size_bands_gb``; below ``min_launches``
+    launches a side (in the bands both sides share) the page says "not enough launches" instead of a figure.
+    """
+
+    min_launches: int = 20  # per side
+    size_bands_gb: tuple = (10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)  # band edges, GB, increasing
+    resamples: int = 1000  # bootstrap resamples behind each 90% interval
+    seed: int = 15  # of the bootstrap, so a page shows the same interval on every run
+
+    def __post_init__(self) -> None:
+        for name in ("min_launches", "resamples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"comparisons.{name} must be a whole number of at least 1, not {value!r}")
+        edges = self.size_bands_gb
+        numbers = isinstance(edges, list | tuple) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in edges)
+        if not numbers or not edges or any(v <= 0 for v in edges) or list(edges) != sorted(set(edges)):
+            raise ConfigError(
+                f"comparisons.size_bands_gb must be increasing sizes in GB above 0, e.g. [10, 30, 100, 300], not {edges!r}"
+            )
+        object.__setattr__(self, "size_bands_gb", tuple(float(v) for v in edges))
+
+
+DEFAULT_BUDGETS_FILE = Path(__file__).resolve().parents[1] / "budgets.toml"
+
+
+@dataclass(frozen=True)
+class BudgetsSettings:
+    """``[budgets]``: the budgets file (estimates/budgets/__init__.py says its format) and when a budget is flagged.
+
+    A budget is *at risk* when its chance of overrunning by the period's end is at least ``at_risk_chance``;
+    ``budgets --check`` exits 1 when one is already over or its chance is at least ``alert_chance`` (0.5: the
+    forecast's median exceeds the budget).
+    """
+
+    file: str | None = None  # a TOML file; a relative path is read from the config file's folder (default: budgets.toml)
+    at_risk_chance: float = 0.2
+    alert_chance: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("at_risk_chance", "alert_chance"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
+                raise ConfigError(f"budgets.{name} must be a chance between 0 and 1 (e.g. 0.2), not {value!r}")
+
+    @property
+    def budgets_file(self) -> Path:
+        """The budgets file: ``file`` if set, else the shipped ``budgets.toml``."""
+        return Path(self.file) if self.file else DEFAULT_BUDGETS_FILE
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     currency: str = "USD"
@@ -237,10 +304,12 @@ class Settings:
     cost_explorer: CostExplorerSettings = field(default_factory=CostExplorerSettings)
     athena: AthenaSettings = field(default_factory=AthenaSettings)
     pricing: PricingSettings = field(default_factory=PricingSettings)
+    right_sizing: RightSizingSettings = field(default_factory=RightSizingSettings)
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
-    billing: BillingSettings = field(default_factory=BillingSettings)
     seqera: SeqeraSettings = field(default_factory=SeqeraSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
+    comparisons: ComparisonSettings = field(default_factory=ComparisonSettings)
+    budgets: BudgetsSettings = field(default_factory=BudgetsSettings)
 
     @property
     def consumer_tag(self) -> str:
@@ -251,6 +320,15 @@ class Settings:
         """
         return consumer_tag_of(self.allocation.rules_file)
 
+    @property
+    def run_tag(self) -> str:
+        """The tag whose value on a bill row (CUR, FOCUS) is a launch_id: ``[runs] tag`` of the allocation rules.
+
+        Set in that one place, beside the consumer tag: the bill imports match runs by it
+        (``launch_billed_costs``) and the statements charge runs by it.
+        """
+        return _rules_value(self.allocation.rules_file, "runs", "tag", DEFAULT_RUN_TAG)
+
     def cost_explorer_for(self, tag_key: str | None = None) -> CostExplorerSettings:
         """``[cost_explorer]`` with the tag it groups by: ``tag_key`` if given, else the consumer tag."""
         return replace(self.cost_explorer, tag_key=tag_key or self.cost_explorer.tag_key or self.consumer_tag)
@@ -258,6 +336,11 @@ class Settings:
 
 def consumer_tag_of(rules_file: Path) -> str:
     """``[consumer] tag`` of an allocation rules file (the default tag when the file does not set it)."""
+    return _rules_value(rules_file, "consumer", "tag", DEFAULT_CONSUMER_TAG)
+
+
+def _rules_value(rules_file: Path, section: str, key: str, default: str) -> str:
+    """A tag name the allocation rules set (``[section] key``), or ``default``."""
     try:
         raw = tomllib.loads(Path(rules_file).read_text())
     except OSError as exc:
@@ -266,16 +349,22 @@ def consumer_tag_of(rules_file: Path) -> str:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the allocation rules {rules_file} are not valid TOML: {exc}") from None
-    tag = (raw.get("consumer") or {}).get("tag", DEFAULT_CONSUMER_TAG)
+    tag = (raw.get(section) or {}).get(key, default)
     if not isinstance(tag, str) or not tag.strip():
-        raise ConfigError(f'[consumer] tag in {rules_file} must name a cost-allocation tag, e.g. tag = "consumer"')
+        raise ConfigError(f'[{section}] {key} in {rules_file} must name a cost-allocation tag, e.g. {key} = "{default}"')
     return tag.strip()
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """A section whose settings have all moved (``MOVED`` says where)."""
 
 
 MOVED = {
     "cost_explorer.tag_key": (
         "the consumer tag is set once, as tag under [consumer] in the allocation rules (allocation-rules.toml)"
     ),
+    "billing.run_tag": "the run tag is set once, as tag under [runs] in the allocation rules (allocation-rules.toml)",
 }
 
 
@@ -315,16 +404,21 @@ def load_settings(config_path: str | os.PathLike | None = None, data_dir: str | 
         cost_explorer=_build(CostExplorerSettings, raw.pop("cost_explorer", {}), "cost_explorer"),
         athena=_build(AthenaSettings, raw.pop("athena", {}), "athena"),
         pricing=_build(PricingSettings, raw.pop("pricing", {}), "pricing"),
+        right_sizing=_build(RightSizingSettings, raw.pop("right_sizing", {}), "right_sizing"),
         allocation=_build(AllocationSettings, raw.pop("allocation", {}), "allocation"),
-        billing=_build(BillingSettings, raw.pop("billing", {}), "billing"),
         seqera=_build(SeqeraSettings, raw.pop("seqera", {}), "seqera"),
         access=_build(AccessSettings, raw.pop("access", {}), "access"),
+        comparisons=_build(ComparisonSettings, raw.pop("comparisons", {}), "comparisons"),
+        budgets=_build(BudgetsSettings, raw.pop("budgets", {}), "budgets"),
         currency=warehouse.get("currency", "USD"),
     )
     if path and settings.allocation.rules and not Path(settings.allocation.rules).is_absolute():
         settings = replace(settings, allocation=AllocationSettings(str(Path(path).parent / settings.allocation.rules)))
     if path and settings.access.file and not Path(settings.access.file).is_absolute():
         settings = replace(settings, access=AccessSettings(str(Path(path).parent / settings.access.file)))
+    if path and settings.budgets.file and not Path(settings.budgets.file).is_absolute():
+        settings = replace(settings, budgets=replace(settings.budgets, file=str(Path(path).parent / settings.budgets.file)))
+    _build(_Moved, raw.pop("billing", {}), "billing")  # [billing] held only the run tag, now in the rules
     if raw:
         raise ConfigError(f"unknown section [{next(iter(raw))}] in the config file {path}")
     chosen = data_dir or os.environ.get("LAUNCH_LEDGER_DATA_DIR") or warehouse.get("data_dir") or "data"

@@ -284,3 +284,131 @@ def statement_bars(summary: pd.DataFrame, s: Statement) -> go.Figure:
         **LAYOUT,
     )
     return fig
+
+
+def comparison_intervals(table: pd.DataFrame, title: str = "") -> go.Figure:
+    """One dot per side: its difference against the baseline at matched input size, whiskers the 90% interval."""
+    frame = table.iloc[::-1]
+    point = [v * 100 for v in as_float(frame["difference"])]
+    low = [v * 100 for v in as_float(frame["interval_low"])]
+    high = [v * 100 for v in as_float(frame["interval_high"])]
+    fig = go.Figure()
+    fig.add_scatter(
+        name="difference (90% interval)",
+        x=point,
+        y=[f"{s} ({n:,})" for s, n in zip(frame["side"], frame["launches"], strict=True)],
+        mode="markers",
+        marker=dict(size=10, color=["#3ebd93" if p < 0 else "#e12d39" for p in point]),
+        error_x=dict(
+            type="data",
+            symmetric=False,
+            array=[h - p for h, p in zip(high, point, strict=True)],
+            arrayminus=[p - lo for p, lo in zip(point, low, strict=True)],
+        ),
+    )
+    fig.add_vline(x=0, line_dash="dot", line_color="#52606d")
+    fig.update_layout(
+        title=title,
+        xaxis_title="difference, % (below 0: less than the baseline)",
+        height=max(260, 40 * len(frame) + 140),
+        showlegend=False,
+        **LAYOUT,
+    )
+    return fig
+
+
+def median_bars_by_workflow(frame: pd.DataFrame, workflow_types: list[str], currency: str = "USD") -> go.Figure:
+    """One panel per workflow type (``workflow_types``, in order): cost per launch by instance type, bars p25–p75."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=len(workflow_types), cols=1, subplot_titles=workflow_types, vertical_spacing=0.3 / len(workflow_types)
+    )
+    for row, workflow_type in enumerate(workflow_types, start=1):
+        part = frame[frame["workflow_type"] == workflow_type]
+        for option, group in part.groupby("purchase_option", sort=True):
+            med, lo, hi = (as_float(group[c]) for c in ("median_cost_per_launch", "p25_cost_per_launch", "p75_cost_per_launch"))
+            fig.add_bar(
+                name=str(option),
+                legendgroup=str(option),
+                showlegend=row == 1,
+                x=group["instance_type"].tolist(),
+                y=med,
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[None if h is None or m is None else h - m for h, m in zip(hi, med, strict=True)],
+                    arrayminus=[None if m is None or v is None else m - v for m, v in zip(med, lo, strict=True)],
+                ),
+                marker_color=PURCHASE_COLORS.get(str(option)),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(title_text=f"{currency} per launch", row=row, col=1)
+    fig.update_layout(
+        barmode="group",
+        title="Cost per launch by instance type: median, bars p25–p75",
+        height=320 * len(workflow_types) + 120,
+        **LAYOUT,
+    )
+    return fig
+
+
+RIGHT_SIZING_BARS = (
+    ("requested", "requested", "#9aa5b1"),
+    ("used", "used (quantile)", "#f0b429"),
+    ("recommended", "recommended", "#2680c2"),
+)
+
+
+def right_sizing_bars(processes: pd.DataFrame, resource: str, quantile_label: str = "p95") -> go.Figure:
+    """Per process (horizontal bars): requested, used (the quantile of its tasks) and recommended CPUs or memory.
+
+    ``resource`` is ``cpus`` or ``memory`` (columns of ``pricing.rightsizing.PROCESS_COLUMNS``).
+    """
+    columns = {
+        "cpus": ("cpus_requested", "cpus_used_quantile", "cpus_recommended"),
+        "memory": ("memory_requested_gb", "memory_used_quantile_gb", "memory_recommended_gb"),
+    }[resource]
+    frame = processes.sort_values("process", ascending=False)
+    fig = go.Figure()
+    for column, (_, label, color) in zip(columns, RIGHT_SIZING_BARS, strict=True):
+        name = label.replace("quantile", quantile_label)
+        fig.add_bar(name=name, y=frame["process"].tolist(), x=as_float(frame[column]), orientation="h", marker_color=color)
+    unit = "CPUs" if resource == "cpus" else "GB of memory (Nextflow's GB: GiB)"
+    fig.update_layout(
+        barmode="group",
+        title=f"{unit.split(' (')[0]} per task: requested, used ({quantile_label}), recommended",
+        xaxis_title=unit,
+        height=max(260, 60 * len(frame) + 140),
+        **LAYOUT,
+    )
+    return fig
+
+
+def budget_bars(rows: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """Per budget: spent to date and the forecast to the period's end (bars; the 80% interval as whiskers),
+    with the budget's amount as a mark, so a forecast that runs past its budget is seen at a glance."""
+    names = [f"{b} ({p})" for b, p in zip(rows["budget"], rows["period"], strict=True)]
+    forecast, low, high = as_float(rows["forecast"]), as_float(rows["low"]), as_float(rows["high"])
+    fig = go.Figure()
+    fig.add_bar(name="spent to date", y=names, x=as_float(rows["spent"]), orientation="h", marker_color="#2680c2")
+    fig.add_bar(
+        name="forecast to period end (80% interval)",
+        y=names,
+        x=forecast,
+        orientation="h",
+        marker_color="#9aa5b1",
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": [None if f is None or h is None else h - f for f, h in zip(forecast, high, strict=True)],
+            "arrayminus": [None if f is None or lo is None else f - lo for f, lo in zip(forecast, low, strict=True)],
+        },
+    )
+    fig.add_scatter(
+        name="budget", y=names, x=as_float(rows["amount"]), mode="markers", marker={"symbol": "line-ns-open", "size": 22}
+    )
+    fig.update_layout(title="Spent, forecast and budget", barmode="group", xaxis_title=currency, **LAYOUT)
+    fig.update_yaxes(type="category", autorange="reversed")
+    return fig

@@ -28,10 +28,12 @@ import chargeback
 import queries
 from core.access import Reader
 from core.errors import LedgerError
-from core.settings import AthenaSettings, PricingSettings, load_settings
+from core.settings import AthenaSettings, PricingSettings, RightSizingSettings, load_settings
 from dashboard import auth
+from estimates.budgets import jobs as budget_jobs
 from pricing import reconcile, whatif
 from pricing.engine import Rules
+from pricing.rightsizing import Policy, RightSizing, right_size
 from pricing.whatif import WhatIf
 from queries import FilterOptions, Filters
 from queries.engine import QueryEngine
@@ -41,6 +43,7 @@ from warehouse.store import connect, warehouse_version
 # Results computed from named queries that pages also fetch by name (cached the same way).
 COMPUTED = {
     "chargeback_statement": chargeback.chargeback_statement,  # (month, rules_text, rules_path)
+    "budget_report": budget_jobs.budget_report,  # (budgets_text, budgets_path, as_of, at_risk_chance, alert_chance)
 }
 
 
@@ -185,17 +188,85 @@ def what_if(filters: Filters, limit: int, **change) -> WhatIf:
     return _whatif(current_version(), scoped(filters), limit, tuple(sorted(change.items())), load_settings().pricing)
 
 
+@st.cache_data(ttl="1h", max_entries=32, show_spinner=False)
+def _right_sizing(
+    version: str, filters: Filters, workflow_type: str, launch_id: str, pricing: PricingSettings, policy: RightSizingSettings
+) -> RightSizing:
+    history = fetch("right_sizing_tasks", filters, workflow_type=workflow_type)
+    tasks = history[history["launch_id"] == launch_id] if launch_id else history
+    return right_size(tasks, fetch("price_points"), Rules.from_settings(pricing), Policy.of(policy), history=history)
+
+
+def right_sizing(filters: Filters, workflow_type: str, launch_id: str = "") -> RightSizing:
+    """The processes of ``workflow_type`` (or of its run ``launch_id``) right-sized (``pricing.rightsizing``), cached.
+
+    Per-month savings are at the volume of the workflow type's runs in the selection, also for one run.
+    """
+    settings = load_settings()
+    return _right_sizing(current_version(), scoped(filters), workflow_type, launch_id, settings.pricing, settings.right_sizing)
+
+
 @st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
-def _reconciliation(version: str, filters: Filters, threshold: float) -> tuple[pd.DataFrame, reconcile.Totals]:
-    lines = reconcile.flag(fetch("reconciliation", filters), threshold)
+def _reconciliation(
+    version: str, filters: Filters, threshold: float, sources: tuple[str, ...]
+) -> tuple[pd.DataFrame, reconcile.Totals]:
+    lines = reconcile.flag(fetch("reconciliation", filters, bill_sources=sources), threshold)
     return lines, reconcile.totals(lines)
 
 
+def bill_sources() -> tuple[str, ...]:
+    """The bill's sources in order of preference: the allocation rules' ``[bill] sources``, as chargeback reads them."""
+    try:
+        return chargeback.rules_for(load_settings()).sources
+    except LedgerError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
 def reconciliation(filters: Filters) -> tuple[pd.DataFrame, reconcile.Totals, float]:
-    """Computed vs billed lines flagged at ``[pricing] variance_threshold_percent``, their totals, and that threshold."""
+    """Computed vs billed lines flagged at ``[pricing] variance_threshold_percent``, their totals, and that threshold.
+
+    Each month's bill is read from the first of the rules' ``[bill] sources`` that has rows, as its statement is.
+    """
     threshold = load_settings().pricing.variance_threshold_percent
-    lines, totals = _reconciliation(current_version(), scoped(filters), threshold)
+    lines, totals = _reconciliation(current_version(), scoped(filters), threshold, bill_sources())
     return lines, totals, threshold
+
+
+@st.cache_resource(ttl="1h", max_entries=4, show_spinner=False)
+def _comparison_rows(version: str, filters: Filters, workflow_type: str) -> pd.DataFrame:
+    """One workflow type's per-launch rows, read once for the page's several figures (launches per side, the
+    table against each baseline, band and measure); held in memory, never pickled, and only read after."""
+    return fetch_uncached("comparison_launches", filters, workflow_type=workflow_type)
+
+
+@st.cache_data(ttl="1h", max_entries=64, show_spinner=False)
+def _comparisons(
+    version: str, filters: Filters, workflow_type: str, by: str, baseline: str | None, measure: str, band: int | None, settings
+) -> tuple[pd.Series, pd.DataFrame]:
+    from estimates import comparisons as like_for_like
+
+    rows = _comparison_rows(version, filters, workflow_type)
+    columns = like_for_like.SIDES[by]
+    counts = like_for_like.sides(rows, columns)
+    if counts.empty or baseline is None:
+        return counts, pd.DataFrame()
+    options = {"edges": settings.size_bands_gb, "min_launches": settings.min_launches}
+    table = like_for_like.against(
+        rows, columns, baseline, measure, band, resamples=settings.resamples, seed=settings.seed, **options
+    )
+    return counts, table
+
+
+def comparisons(
+    filters: Filters, workflow_type: str, by: str, baseline: str | None, measure: str = "cost", band: int | None = None
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Launches per side, and every side against ``baseline`` at matched input size (``estimates.comparisons``), cached.
+
+    ``by`` is a key of ``estimates.comparisons.SIDES``; with ``baseline`` None only the launches per side (no table).
+    """
+    settings = load_settings().comparisons
+    return _comparisons(current_version(), scoped(filters), workflow_type, by, baseline, measure, band, settings)
 
 
 AUDIT_SHOWN = ("event_at", "actor", "role", "action", "subject", "consumers", "detail", "provider", "event_id")

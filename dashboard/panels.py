@@ -6,15 +6,17 @@ Like the pages, they hold no SQL and compute nothing themselves: figures come fr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from core.vocabulary import PURCHASE_OPTIONS
 from dashboard import charts, data, frame
-from dashboard.formatting import count, money
+from dashboard.formatting import count
 from estimates import plan as planning
 from estimates import views
 from estimates.forecast import forecast_backtest
-from pricing import whatif
+from pricing import rightsizing, whatif
 
 WHATIF_LIMIT = 2000
 AUDIT_LIMIT = 200
@@ -55,13 +57,15 @@ def what_if(scope: frame.Scope) -> None:
             change_to = {"purchase_option": option}
         result = data.what_if(scope.filters, WHATIF_LIMIT, **change_to)
         w1, w2, w3, w4 = st.columns(4)
-        w1.metric("What-if launches", count(result.launches))
-        w2.metric("Computed as they ran", money(result.current, currency))
-        w3.metric("What-if cost", money(result.what_if, currency))
-        w4.metric(
+        frame.metric(w1, "What-if launches", result.launches, kind="count")
+        frame.metric(w2, "Computed as they ran", result.current, currency=currency)
+        frame.metric(w3, "What-if cost", result.what_if, currency=currency)
+        frame.metric(
+            w4,
             "Difference",
-            money(result.difference, currency),
+            result.difference,
             None if result.percent is None else f"{result.percent:+.2f}%",
+            currency=currency,
             delta_color="inverse",
         )
         if result.unpriced:
@@ -240,3 +244,89 @@ def tasks(scope: frame.Scope) -> None:
         labels={"failed": "Failed tasks", "retried": "Retried tasks"},
         key="process_tasks_table",
     )
+
+
+def backtest_scores(filters) -> None:
+    """How often the estimates' range was right: the backtest's scores, young groups and the output size apart."""
+    st.subheader("How often the range was right (backtest)")
+    backtest = data.fetch("backtest_results")
+    if backtest.empty and not filters.reader.every_consumer:
+        st.info("The backtest scores every consumer's launches together, so it is shown to finance and admins only.")
+    elif backtest.empty:
+        st.info("No backtest yet: run `python -m ingest backtest` to score the estimates month by month against two baselines.")
+    else:
+        st.caption(
+            f"Each month estimated from the launches before it (run {backtest['run_id'].iloc[0]}). A calibrated 80% interval "
+            "holds about 80% of actual values; MdAPE is the median error of the median estimate."
+        )
+        frame.table(
+            views.backtest_table(backtest),
+            percent=("cost_mdape", "cost_in_interval", "hours_mdape", "hours_in_interval"),
+            hours=("cost_high_over_low",),
+            months=(),
+            labels=views.BACKTEST_LABELS,
+            key="est_backtest",
+        )
+        if "young_launches" in backtest:
+            st.caption(
+                "Young groups (5-29 completed launches before the month, estimated by partial pooling): all months. "
+                "A calibrated 80% interval holds 75-85% here too; wider intervals are the honest price of few launches."
+            )
+            frame.table(
+                views.young_groups_table(backtest),
+                percent=("young_mdape", "young_coverage"),
+                hours=("young_median_interval_ratio",),
+                months=(),
+                labels=views.YOUNG_LABELS,
+                key="est_backtest_young",
+            )
+            output = views.output_size_table(backtest)
+            if len(output):
+                st.caption(
+                    "Does the expected output size help? The model on the launches that recorded one, with it and without it."
+                )
+                frame.table(
+                    output,
+                    percent=("output_mdape", "no_output_mdape", "output_coverage", "no_output_coverage"),
+                    hours=("output_median_interval_ratio", "no_output_median_interval_ratio"),
+                    months=(),
+                    labels=views.OUTPUT_LABELS,
+                    key="est_backtest_output",
+                )
+
+
+def runs_with_tasks_elsewhere(scope, no_tasks: str) -> None:
+    """No run of the period has task records: list the selection's runs on other days that have them, then stop."""
+    # Before saying there are none: the same selection on every day the warehouse holds may have some.
+    whole = replace(scope.filters, start=scope.options.first_day, end=scope.options.last_day)
+    elsewhere = data.fetch("run_reconciliation", whole)
+    elsewhere = elsewhere.loc[elsewhere["tasks"] > 0, ["launch_id", "workflow_type", "compute_platform", "launch_month", "tasks"]]
+    if elsewhere.empty:
+        st.info(no_tasks)
+        st.stop()
+    st.info(
+        f"No run launched {scope.period} has task records; {len(elsewhere):,} run(s) of this selection launched on other "
+        "days have them (below): widen the period in the sidebar to right-size their processes."
+    )
+    st.caption(scope.money_caption("no task records in this period, so no cost to right-size"))
+    frame.metric(st, "Runs with task records, every day", len(elsewhere), kind="count")
+    frame.table(elsewhere, key="right_sizing_elsewhere")
+    st.stop()
+
+
+def nextflow_config(processes, header: str) -> None:
+    """The right-sizing as a Nextflow config: shown and downloadable (nothing when no request changes)."""
+    st.subheader("Nextflow config")
+    snippet = rightsizing.nextflow_config(processes, header)
+    if not snippet:
+        st.caption("Every process already asks for what it is recommended: no config to download.")
+        return
+    st.download_button(
+        "Download the Nextflow config (right-sizing.config)",
+        snippet.encode("utf-8"),
+        "right-sizing.config",
+        "text/plain",
+        key="right_sizing_download",
+        on_click="ignore",
+    )
+    st.code(snippet, language="groovy")

@@ -23,8 +23,10 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("overview", "Overview", ":material/dashboard:"),  # the default page
     Page("chargeback", "Chargeback", ":material/receipt_long:"),
+    Page("budgets", "Budgets", ":material/savings:"),
     Page("timing", "Timing", ":material/timer:"),
     Page("instance_types", "Instance types", ":material/memory:"),
+    Page("right_sizing", "Right-sizing", ":material/tune:"),
     Page("platforms", "Platforms", ":material/dns:"),
     Page("trends", "Trends", ":material/trending_up:"),
     Page("estimates", "Estimates", ":material/query_stats:"),

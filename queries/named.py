@@ -10,6 +10,8 @@ questions, as the ``reader`` option for the others. It is bound like every other
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import pandas as pd
 
@@ -169,6 +171,15 @@ def cost_forecasts(con: Connection, filters: Filters) -> pd.DataFrame:
     return run(con, "cost_forecasts", {"consumers": list(filters.consumers), **filters.reader.params()})
 
 
+@named_query(scope="filters")
+def anomalies(con: Connection, filters: Filters, limit: int = 10) -> pd.DataFrame:
+    """The latest anomalies run's findings in the selection, the furthest off first (``limit`` of them; all counted).
+
+    Launches outside the estimator's 95% interval for their size, consumer-months outside the spend forecast's.
+    """
+    return run(con, "anomalies", {**filters.params(), "limit": limit})
+
+
 @named_query(scope="none")
 def audit_events(con: Connection, limit: int = 200, reader: Reader = EVERYONE) -> pd.DataFrame:
     """The latest ``limit`` audit events (sign-ins, refusals, closed months, downloads), for readers of every consumer."""
@@ -186,3 +197,35 @@ def process_tasks(con: Connection, filters: Filters, launch_id: str = "", workfl
     """Tasks per process of one run (``launch_id``) or one workflow type ("" = any): tasks, hours, cost, failed, retried."""
     params = {**filters.params(), "launch_id": launch_id, "task_workflow_type": workflow_type}
     return run(con, "process_tasks", params)
+
+
+@named_query(scope="filters")
+def right_sizing_tasks(con: Connection, filters: Filters, launch_id: str = "", workflow_type: str = "") -> pd.DataFrame:
+    """Every task of one run (``launch_id``) or one workflow type ("" = any): requested, used, how it ended, where it ran."""
+    params = {**filters.params(), "launch_id": launch_id, "task_workflow_type": workflow_type}
+    return run(con, "right_sizing_tasks", params)
+
+
+def _one_workflow_type(filters: Filters, workflow_type: str) -> tuple[Filters, bool]:
+    """``filters`` narrowed to ``workflow_type`` ("" = as they are), and whether the sidebar's choice allows it."""
+    if not workflow_type:
+        return filters, True
+    allowed = not filters.workflow_types or workflow_type in filters.workflow_types
+    return replace(filters, workflow_types=(workflow_type,)), allowed
+
+
+@named_query(scope="filters")
+def comparison_launches(con: Connection, filters: Filters, workflow_type: str = "") -> pd.DataFrame:
+    """Completed, priced launches with an input size, one row each (of one workflow type; "" = every one in scope).
+
+    What the like-for-like comparisons (``estimates.comparisons``) resample: side columns, size, cost, hours.
+    """
+    narrowed, allowed = _one_workflow_type(filters, workflow_type)
+    rows = run(con, "comparison_launches", narrowed.params())
+    return rows if allowed else rows.iloc[:0]
+
+
+@named_query(scope="filters")
+def instance_types_by_workflow(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Cost and duration per launch by workflow type x primary instance type x purchase option, with spend."""
+    return run(con, "instance_types_by_workflow", filters.params())

@@ -11,6 +11,7 @@ CREATE TABLE launches (
     input_path           VARCHAR,        -- where the input data set lives (s3://...)
     input_size_gb        DOUBLE,         -- size of the input data set in GB
     sample_count         INTEGER,        -- samples in the input, where the manager recorded it
+    output_size_gb       DOUBLE,         -- size of the run's output in GB, where recorded (Nextflow/Seqera: bytes written)
     launched_at          TIMESTAMP,      -- first status time (PREPARING), UTC
     launch_month         DATE,           -- first day of the month of launched_at
     preparing_at         TIMESTAMP,      -- when the launch entered PREPARING
@@ -37,7 +38,8 @@ CREATE TABLE launches (
     currency             VARCHAR,        -- currency of every cost column (USD)
     price_source         VARCHAR,        -- item (the manager's price), seqera (Seqera's), computed (the engine's) or pending
     row_hash             VARCHAR,        -- fingerprint of the row's content, to skip unchanged items
-    ingest_run_id        VARCHAR         -- the ingest run that last wrote this row
+    ingest_run_id        VARCHAR,        -- the ingest run that last wrote this row
+    as_of                TIMESTAMP       -- when the row's state is from, UTC (export time, write time, scan start); NULL: unknown
 );
 
 CREATE TABLE launch_resources (
@@ -116,6 +118,7 @@ CREATE TABLE job_runs (
     records_loaded       BIGINT,         -- new or changed rows written
     records_unchanged    BIGINT,         -- read but identical to what the warehouse held
     records_quarantined  BIGINT,
+    records_deleted      BIGINT,         -- rows removed because the source deleted them (incremental export deletes)
     api_requests         BIGINT,         -- AWS API calls made (Cost Explorer bills $0.01 each)
     outcome              VARCHAR,        -- succeeded, failed, died (found dead by the next run: killed, out of memory)
     message              VARCHAR         -- what went wrong, for failed runs
@@ -206,7 +209,19 @@ CREATE TABLE backtest_results (
     mdape                DOUBLE,         -- median absolute percentage error of the median estimate (0.2 = 20%)
     coverage             DOUBLE,         -- share of actual values inside the interval (calibrated: near interval_level)
     median_interval_ratio DOUBLE,        -- median of high / low: how wide the intervals were
-    interval_level       DOUBLE          -- the interval's nominal coverage (0.8)
+    interval_level       DOUBLE,         -- the interval's nominal coverage (0.8)
+    young_launches       BIGINT,         -- scored launches whose type x platform had 5-29 completed launches before
+    young_estimated      BIGINT,         -- those the method gave a number for (the model: by partial pooling)
+    young_mdape          DOUBLE,         -- MdAPE over them
+    young_coverage       DOUBLE,         -- share of their actual values inside the interval
+    young_median_interval_ratio DOUBLE,  -- median high / low over them
+    output_launches      BIGINT,         -- model rows: scored launches whose estimate used their output size; else NULL
+    output_mdape         DOUBLE,         -- MdAPE over them, with the output size
+    output_coverage      DOUBLE,         -- coverage over them, with the output size
+    output_median_interval_ratio DOUBLE, -- median high / low over them, with the output size
+    no_output_mdape      DOUBLE,         -- the same launches and model without the output size: MdAPE
+    no_output_coverage   DOUBLE,         -- ... coverage
+    no_output_median_interval_ratio DOUBLE -- ... median high / low
 );
 
 CREATE TABLE cost_forecasts (
@@ -281,8 +296,34 @@ CREATE TABLE audit_events (
     actor                VARCHAR,        -- who: the signed-in email (or OIDC subject); "local (sign-in off)" without sign-in
     provider             VARCHAR,        -- the identity provider ([auth] section name); NULL without sign-in
     role                 VARCHAR,        -- the actor's role then: viewer, finance, admin; NULL when the access file did not know them
-    action               VARCHAR,        -- sign-in, sign-out, access-denied, close-month or download
+    action               VARCHAR,        -- sign-in, sign-out, access-denied, close-month, download or budget-change
     subject              VARCHAR,        -- what: the month closed (2025-03), the file downloaded (chargeback_2025-03.pdf)
     consumers            VARCHAR,        -- the consumers the statement downloaded or shown covered: "every consumer" or a list
     detail               VARCHAR         -- the rest: the export format, the closing run, the total
+);
+
+CREATE TABLE anomalies (
+    run_id               VARCHAR,        -- the anomalies run that found it (python -m ingest anomalies; also in job_runs)
+    computed_at          TIMESTAMP,      -- when it ran, UTC
+    kind                 VARCHAR,        -- launch, or consumer month
+    month                DATE,           -- the launch month, or the month of the consumer's spend (first day)
+    launch_id            VARCHAR,        -- the launch (kind launch); NULL for a consumer month
+    consumer             VARCHAR,        -- whose launch or spend it is
+    workflow_type        VARCHAR,        -- the launch's workflow type; NULL for a consumer month
+    compute_platform     VARCHAR,        -- the launch's compute platform; NULL for a consumer month
+    outside              VARCHAR,        -- what fell outside its interval: cost, hours, cost and hours, or spend
+    actual_cost          DECIMAL(18,6),  -- the launch's total_cost, or the consumer's spend that month (exact)
+    expected_cost        DECIMAL(18,6),  -- the estimator's median cost for a launch of its size, or the spend forecast
+    cost_low             DECIMAL(18,6),  -- low end of the cost (or spend) interval
+    cost_high            DECIMAL(18,6),  -- high end of the cost (or spend) interval
+    cost_ratio           DOUBLE,         -- actual_cost / expected_cost (4.2: 4.2x the expected cost for its size)
+    actual_hours         DOUBLE,         -- the launch's total_hours; NULL for a consumer month
+    expected_hours       DOUBLE,         -- the estimator's median hours for a launch of its size
+    hours_low            DOUBLE,         -- low end of the hours interval
+    hours_high           DOUBLE,         -- high end of the hours interval
+    hours_ratio          DOUBLE,         -- actual_hours / expected_hours
+    how_far_off          DOUBLE,         -- the largest ratio among the measures outside, above or below (4.0: 4x or a quarter)
+    interval_level       DOUBLE,         -- the intervals' nominal coverage (0.95)
+    basis                VARCHAR,        -- what the expectation was learnt from, in words
+    currency             VARCHAR         -- unit of the cost columns (USD)
 );

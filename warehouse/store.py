@@ -50,6 +50,7 @@ PARTITION_KEYS = {
     "launch_tasks": "strftime(CAST(r.launch_month AS DATE), '%Y-%m')",
     "launch_billed_costs": "strftime(CAST(r.usage_month AS DATE), '%Y-%m')",
     "audit_events": "strftime(CAST(r.event_month AS DATE), '%Y-%m')",
+    "anomalies": "strftime(CAST(r.month AS DATE), '%Y-%m')",
 }
 TABLES = tuple(PARTITION_KEYS)  # every table of schema.sql (a test keeps the two in step)
 # Derived tables: {table: (the table it sums, the SELECT over that table's rows, a relation named "daily")}.

@@ -43,6 +43,7 @@ CONSUMER_TABLES = {
     "job_runs",
     "backtest_results",
     "audit_events",
+    "anomalies",
 }
 SCOPE_PARAMS = {"all_consumers", "allowed_consumers", "admin"}
 # Only for admins (job runs, raw records) or for readers of every consumer (pooled over every consumer).
@@ -198,6 +199,7 @@ def test_hostile_strings_reach_athena_only_as_execution_parameters(name):
     def bound(value: str) -> tuple[str, list[str]]:
         reader = Reader(consumers=(value, ONCOLOGY), admin=False)
         options = {"limit": 20, "recent_per_group": 10, "pool_workflow_types": False, "launch_id": "", "task_workflow_type": ""}
+        options["bill_sources"] = ["cur", "focus", "cost-explorer"]
         params = {**scoped_with(value, reader).params(), **options}
         return bind_qmark(to_trino(sql), engine.bind(sql, params, name))
 
