@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, formatting, frame
+from estimates.anomalies.find import how_far_off_in_words
 
 SHOWN = 10
 LABELS = {
@@ -50,18 +51,6 @@ def view_link(row) -> str:
     return f"chargeback?{urlencode(params, doseq=True)}"
 
 
-def how_far_off(row) -> str:
-    """ "3.0x the expected cost", "4.1x the expected cost, 1.9x the expected hours", "2.8x the forecast"."""
-    if row["kind"] != "launch":
-        return f"{formatting.times(row['cost_ratio'])} the forecast"
-    parts = []
-    if "cost" in row["outside"]:
-        parts.append(f"{formatting.times(row['cost_ratio'])} the expected cost")
-    if "hours" in row["outside"]:
-        parts.append(f"{formatting.times(row['hours_ratio'])} the expected hours")
-    return ", ".join(parts)
-
-
 def rows(found: pd.DataFrame) -> pd.DataFrame:
     """The table shown: one line per anomaly, in the query's order (the furthest off first)."""
     launch = found["kind"] == "launch"
@@ -79,7 +68,7 @@ def rows(found: pd.DataFrame) -> pd.DataFrame:
         {
             "what": what,
             "when": when,
-            "how_far_off": [how_far_off(r) for _, r in found.iterrows()],
+            "how_far_off": [how_far_off_in_words(r) for _, r in found.iterrows()],
             "actual_cost": found["actual_cost"],
             "expected_cost": found["expected_cost"],
             "actual_hours": found["actual_hours"],

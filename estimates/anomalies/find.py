@@ -213,14 +213,21 @@ def spend_anomalies(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def describe(row) -> str:
-    """One anomaly in words: "launch wl-1 (team-a, rnaseq on Batch): 4.2x the expected cost for its size"."""
+def how_far_off_in_words(row) -> str:
+    """ "4.2x the expected cost", "4.2x the expected cost and 1.9x the expected hours", "2.8x the forecast"."""
     if row["kind"] == CONSUMER_MONTH:
-        return f"{row['consumer']} spent {row['cost_ratio']:.1f}x the forecast for {row['month']:%Y-%m}"
+        return f"{row['cost_ratio']:.1f}x the forecast"
     measures = []
     if "cost" in row["outside"]:
         measures.append(f"{row['cost_ratio']:.1f}x the expected cost")
     if "hours" in row["outside"]:
         measures.append(f"{row['hours_ratio']:.1f}x the expected hours")
+    return " and ".join(measures)
+
+
+def describe(row) -> str:
+    """One anomaly in words: "launch wl-1 (team-a, rnaseq on Batch): 4.2x the expected cost for its size"."""
+    if row["kind"] == CONSUMER_MONTH:
+        return f"{row['consumer']} spent {how_far_off_in_words(row)} for {row['month']:%Y-%m}"
     where = f"{row['consumer']}, {row['workflow_type']} on {row['compute_platform']}"
-    return f"launch {row['launch_id']} ({where}): {' and '.join(measures)} for its size"
+    return f"launch {row['launch_id']} ({where}): {how_far_off_in_words(row)} for its size"

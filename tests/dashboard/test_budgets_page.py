@@ -114,6 +114,6 @@ def test_a_bad_amount_in_the_form_is_refused_and_nothing_is_written(monkeypatch,
     at.text_input(key="budget_amount_0").set_value("-3")
     next(b for b in at.button if b.label == "Save budget").click().run()
     assert [e.value for e in at.error] == [
-        f'budget "New one" in {tmp_path / "budgets.toml"}: amount must be more than zero; found \'-3\''
+        f"budget \"New one\" in {tmp_path / 'budgets.toml'}: amount must be more than zero; found '-3'"
     ]
     assert (tmp_path / "budgets.toml").read_text() == BUDGETS

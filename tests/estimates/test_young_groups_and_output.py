@@ -75,22 +75,27 @@ def test_a_new_workflow_type_borrows_the_size_curve_of_the_others_and_its_level_
     assert est.history.startswith("based on 12 launches of this group (wf-new on Batch) and 2,000 of other workflow types")
 
 
-def test_80_percent_intervals_of_many_simulated_young_groups_hold_70_to_90_percent():
-    rng = np.random.default_rng(7)
-    tau = 0.25  # how far platforms' levels stray, log
+def _young_world(seed: int, held_per_group: int) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Four big platforms and 80 young groups (8 launches each) whose levels stray as platforms' do (0.25 in log);
+    the history, and for each young group ``held_per_group`` launches it has not run yet."""
+    rng = np.random.default_rng(seed)
+    tau = 0.25
     parts = [
-        generate_history(n, seed=100 + i, cost_curve=_curve(rng.normal(0, tau)), platform=pf, sigma=0.25)
+        generate_history(n, seed=seed * 100 + i, cost_curve=_curve(rng.normal(0, tau)), platform=pf, sigma=0.25)
         for i, (pf, n) in enumerate({"Batch": 1_500, "EC2": 800, "ParallelCluster": 500, "OnPremHPC": 300}.items())
     ]
     held = []
     for g, level in enumerate(rng.normal(0, tau, 80)):
-        platform = f"young-{g:02d}"
-        parts.append(generate_history(8, seed=1_000 + g, cost_curve=_curve(level), platform=platform, sigma=0.25))
-        held.append(generate_history(20, seed=5_000 + g, cost_curve=_curve(level), platform=platform, sigma=0.25))
+        young = dict(cost_curve=_curve(level), platform=f"young-{g:02d}", sigma=0.25)
+        parts.append(generate_history(8, seed=seed * 1_000 + g, **young))
+        held.append(generate_history(held_per_group, seed=seed * 10_000 + g, **young))
+    return pd.concat(parts, ignore_index=True), held
+
+
+def test_80_percent_intervals_of_many_simulated_young_groups_hold_70_to_90_percent():
+    history, held = _young_world(seed=7, held_per_group=20)
     held = pd.concat(held, ignore_index=True)
-    got = Estimator(pd.concat(parts, ignore_index=True)).estimate_many(
-        held[["workflow_type", "compute_platform", "input_size_gb", "purchase_option"]]
-    )
+    got = Estimator(history).estimate_many(held[["workflow_type", "compute_platform", "input_size_gb", "purchase_option"]])
     assert got["pooled"].all()
     for target, actual in (("cost", held["total_cost"].map(float)), ("hours", held["total_hours"])):
         inside = (actual.to_numpy() >= got[f"{target}_low"]) & (actual.to_numpy() <= got[f"{target}_high"])
@@ -203,18 +208,8 @@ def test_the_total_of_many_runs_of_a_young_group_keeps_the_uncertainty_of_its_le
     next 50 runs: the 80% interval of their total must hold the true total about 80% of the time. Drawing
     the level afresh for every run (as for a big group) would give intervals far too narrow.
     """
-    rng = np.random.default_rng(11)
-    tau = 0.25
-    parts = [
-        generate_history(n, seed=200 + i, cost_curve=_curve(rng.normal(0, tau)), platform=pf, sigma=0.25)
-        for i, (pf, n) in enumerate({"Batch": 1_500, "EC2": 800, "ParallelCluster": 500, "OnPremHPC": 300}.items())
-    ]
-    future = []
-    for g, level in enumerate(rng.normal(0, tau, 80)):
-        platform = f"young-{g:02d}"
-        parts.append(generate_history(8, seed=2_000 + g, cost_curve=_curve(level), platform=platform, sigma=0.25))
-        future.append(generate_history(50, seed=6_000 + g, cost_curve=_curve(level), platform=platform, sigma=0.25))
-    estimator = Estimator(pd.concat(parts, ignore_index=True))
+    history, future = _young_world(seed=11, held_per_group=50)
+    estimator = Estimator(history)
     inside, narrow = [], []
     for runs in future:
         specs = runs[["workflow_type", "compute_platform", "input_size_gb", "purchase_option"]]
