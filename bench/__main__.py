@@ -319,7 +319,8 @@ def print_tables(result: dict) -> None:
         print("\nLike for like on Platforms (per workflow type, largest size; ms)")
         columns = ["workflow_type", "launches_compared", "sides", "query_p50_ms", "query_p95_ms", "bootstrap_p50_ms"]
         columns += ["bootstrap_p95_ms", "page_p50_ms", "page_p95_ms", "pandas_p50_ms", "query_speedup_vs_pandas"]
-        columns += ["page_speedup_vs_pandas", "page_p95_under_250_ms"]
+        columns += ["page_speedup_vs_pandas", "page_p95_under_250_ms", "opening_launches"]
+        columns += ["opening_page_p50_ms", "opening_page_p95_ms"]
         table(result["comparisons"], columns)
     if "pages" in result:
         print("\nPages, server-side render (AppTest; s)")
