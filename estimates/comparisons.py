@@ -14,9 +14,9 @@ is not called cheap for it. The difference is ``A / B - 1`` (negative: A costs l
 The 90% interval is a percentile bootstrap, seeded so a page shows the same figures on every run: each
 resample redraws the launches of every side within every matched band (with replacement, as many as there
 were), re-weights to the same common mix and recomputes the difference. A band-side with more than
-``MAX_DRAWS`` launches is redrawn ``MAX_DRAWS`` times and its deviation from the band mean scaled by
-``sqrt(MAX_DRAWS / n)``: the same variance as redrawing all ``n`` (the rescaled m-out-of-n bootstrap), so a
-page at a million launches still answers in milliseconds. The elasticity is held at its estimate (learnt
+``MAX_DRAWS`` launches has its resampled means drawn from their normal limit (the band-side's mean, its
+covariance / n): what redrawing all ``n`` gives at that size, so a page at a million launches still answers in
+milliseconds; the percentile interval of the ratio is still read off the resamples. The elasticity is held at its estimate (learnt
 from every launch of both sides, its own error is small beside the means').
 
 Below ``min_launches`` launches a side in the matched bands, there is no figure: "not enough launches".
@@ -273,8 +273,8 @@ def _plan(groups: Groups, launches: Launches, a: str, b: str, code_b: int, band,
 def _group_means(groups: Groups, key: int, adjust: list[tuple[float, float]], resamples: int, rng) -> tuple:
     """One side x band's mean at each (elasticity, reference size) in ``adjust``, and its bootstrap means (resamples x K).
 
-    At most ``MAX_DRAWS`` launches are redrawn: above that, a seeded sample of ``MAX_DRAWS`` of them (without
-    replacement) is redrawn and the resampled means' deviations are scaled to the variance of redrawing all ``n``.
+    Up to ``MAX_DRAWS`` launches are redrawn with replacement; above that, the means come from their normal
+    limit (``_normal_means``).
     """
     values, log_size = groups.launches(key)
     slopes = np.array([s for s, _ in adjust])
@@ -283,21 +283,36 @@ def _group_means(groups: Groups, key: int, adjust: list[tuple[float, float]], re
         factors = np.where(slopes == 0.0, 1.0, np.exp(slopes * (references - log_size[:, None])))
     adjusted = values[:, None] * factors  # launches x K
     n = len(values)
-    draws = min(n, MAX_DRAWS)
-    sample = adjusted if draws == n else adjusted[rng.choice(n, draws, replace=False)]
-    picks = rng.integers(0, draws, size=(resamples, draws), dtype=np.int32)
-    if len(adjust) == 1:
-        means = sample[:, 0].take(picks).mean(axis=1)[:, None]
-    else:
-        rows = np.arange(resamples)[:, None] * draws
-        counts = np.bincount((picks + rows).ravel(), minlength=resamples * draws).reshape(resamples, draws)
-        means = (counts.astype(float) @ sample) / draws
     centre = adjusted.mean(axis=0)
-    if draws < n:
-        spread = sample.std(axis=0)
-        scale = np.divide(adjusted.std(axis=0), spread, out=np.zeros_like(spread), where=spread > 0)
-        means = centre + (means - sample.mean(axis=0)) * scale * math.sqrt(draws / n)
+    if n > MAX_DRAWS:
+        return centre, _normal_means(adjusted, centre, resamples, rng)
+    picks = rng.integers(0, n, size=(resamples, n), dtype=np.int32)
+    if len(adjust) == 1:
+        means = adjusted[:, 0].take(picks).mean(axis=1)[:, None]
+    else:
+        rows = np.arange(resamples)[:, None] * n
+        counts = np.bincount((picks + rows).ravel(), minlength=resamples * n).reshape(resamples, n)
+        means = (counts.astype(float) @ adjusted) / n
     return centre, means
+
+
+def _normal_means(adjusted: np.ndarray, centre: np.ndarray, resamples: int, rng) -> np.ndarray:
+    """Resampled means of more than ``MAX_DRAWS`` launches, drawn from their normal limit (resamples x K).
+
+    Redrawing n launches with replacement gives means whose distribution is, for n this large, the normal
+    one with the sample's covariance / n; its K columns (one per elasticity and reference size) move together
+    as the same launches' would. Drawn through the covariance's eigen-decomposition, which takes identical
+    columns (two comparisons at the same adjustment) as they are.
+    """
+    n = len(adjusted)
+    draws = rng.standard_normal((resamples, len(centre)))
+    if len(centre) == 1:
+        return centre + draws * (adjusted[:, 0].std() / math.sqrt(n))
+    deviations = adjusted - centre
+    covariance = (deviations.T @ deviations) / n / n
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    root = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
+    return centre + draws @ root.T
 
 
 @dataclass(frozen=True)

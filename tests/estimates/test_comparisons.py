@@ -271,3 +271,28 @@ def test_the_settings_say_what_is_wrong():
         ComparisonSettings(min_launches=0)
     with pytest.raises(ValueError, match="measure must be one of cost, hours, not 'dollars'"):
         c.compare(HAND, BY, "Batch Spot", "EKS On-Demand", "dollars")
+
+
+def test_a_large_baseline_compared_with_several_sides_gives_each_the_interval_it_gets_alone():
+    # Over MAX_DRAWS launches a band-side's resampled means come from their normal limit; against several sides at
+    # once the baseline's columns are drawn jointly: each side's interval must be the one it gets compared alone.
+    rng = np.random.default_rng(3)
+    n = 3_000
+    sides = {"EKS On-Demand": 10.0, "Batch Spot": 8.0, "EC2 Spot": 6.5}
+    rows = pd.DataFrame(
+        {
+            "workflow_type": "wf",
+            "compute_platform": [name.split(" ")[0] for name in sides for _ in range(n)],
+            "purchase_option": [name.split(" ")[1] for name in sides for _ in range(n)],
+            "input_size_gb": np.exp(rng.uniform(np.log(20), np.log(80), 3 * n)),
+            "total_cost": np.concatenate([level * np.exp(0.5 * rng.standard_normal(n)) for level in sides.values()]),
+            "total_hours": 1.0,
+        }
+    )
+    table = c.against(rows, BY, "EKS On-Demand").set_index("side")
+    for side in ("Batch Spot", "EC2 Spot"):
+        alone = c.compare(rows, BY, side, "EKS On-Demand")
+        assert table.loc[side, "difference"] == pytest.approx(alone.difference, abs=1e-12)
+        width = table.loc[side, "interval_high"] - table.loc[side, "interval_low"]
+        assert width == pytest.approx(alone.high - alone.low, rel=0.15)
+        assert table.loc[side, "interval_low"] < sides[side] / 10 - 1 < table.loc[side, "interval_high"]
