@@ -152,8 +152,19 @@ def save(access: Access, path: Path, budgets: tuple[Budget, ...], raw: dict, rep
     return f'Budget "{budget.name}" {detail}'
 
 
+def remove(access: Access, path: Path, budgets: tuple[Budget, ...], name: str) -> str:
+    """Take the budget out of the file (atomically) and record it in the audit trail; returns what was done."""
+    old = next(b for b in budgets if b.name == name)
+    save_budgets(path, tuple(b for b in budgets if b.name != name))
+    detail = f"removed (was {old.covers} · per {old.period} from {month_label(old.start)} · {old.currency} {old.amount})"
+    trail.note(
+        access, "budget-change", subject=name, detail=detail, consumers=old.consumer if old.consumer is not None else old.covers
+    )
+    return f'Budget "{name}" {detail}'
+
+
 def form(access: Access, path: Path, budgets: tuple[Budget, ...], consumers: tuple[str, ...], currency: str) -> None:
-    """Add or edit a budget (finance and admins only): the file is rewritten and the change audited."""
+    """Add, edit or remove a budget (finance and admins only): the file is rewritten and the change audited."""
     if saved := st.session_state.pop(SAVED_KEY, None):
         st.success(saved)
     if not may_edit(access):
@@ -174,3 +185,6 @@ def form(access: Access, path: Path, budgets: tuple[Budget, ...], consumers: tup
             st.error(str(exc))
         else:
             st.rerun()
+    if old is not None and st.button(f'Remove "{old.name}"', key=f"budget_remove_{slot}", help="Takes it out of the file."):
+        st.session_state[SAVED_KEY] = remove(access, path, budgets, old.name)
+        st.rerun()

@@ -117,3 +117,30 @@ def test_a_bad_amount_in_the_form_is_refused_and_nothing_is_written(monkeypatch,
         f"budget \"New one\" in {tmp_path / 'budgets.toml'}: amount must be more than zero; found '-3'"
     ]
     assert (tmp_path / "budgets.toml").read_text() == BUDGETS
+
+
+def test_finance_removes_a_budget_and_the_trail_says_what_it_was(monkeypatch, tmp_path, signed_in_data_dir):
+    at = open_budgets(monkeypatch, tmp_path, signed_in_data_dir, "finance")
+    before = {e["event_id"] for e in audit.pending_events(signed_in_data_dir)}
+    at.selectbox(key="budget_edit").set_value("Neuro quarterly").run()
+    next(b for b in at.button if b.label == 'Remove "Neuro quarterly"').click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    written = parse_budgets((tmp_path / "budgets.toml").read_text())
+    assert [b.name for b in written] == ["Onc monthly", "Grant"]
+    assert any('Budget "Neuro quarterly" removed' in s.value for s in at.success)
+    events = [e for e in audit.pending_events(signed_in_data_dir) if e["event_id"] not in before]
+    removed = [e for e in events if e["action"] == "budget-change"]
+    if not removed:  # a merge may have moved it into the table already
+        from warehouse.store import connect
+
+        con = connect(signed_in_data_dir)
+        removed = con.sql("SELECT * FROM audit_events WHERE detail LIKE 'removed%'").df().to_dict("records")
+        con.close()
+    (event,) = removed
+    assert event["subject"] == "Neuro quarterly" and "removed (was consumer neuro-genomics" in event["detail"]
+    assert "USD 100000.00" in event["detail"] and event["actor"] == "fin@example.org"
+
+
+def test_a_viewer_gets_no_remove_button(monkeypatch, tmp_path, signed_in_data_dir):
+    at = open_budgets(monkeypatch, tmp_path, signed_in_data_dir, "viewer")
+    assert not [b for b in at.button if b.label.startswith("Remove")]
