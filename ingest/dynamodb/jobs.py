@@ -76,7 +76,9 @@ def _load_launch_files(
         more = " ..." if merged.older > len(merged.older_ids) else ""
         run.stats.notes.append(
             f"{merged.older:,} launch(es) were read in a state older than the one the warehouse holds "
-            f"({', '.join(merged.older_ids)}{more}): kept the newer state (launches.as_of), counted as unchanged"
+            f"({', '.join(merged.older_ids)}{more}): kept the newer state (launches.as_of), counted as unchanged; "
+            "a data file read without its export's manifest carries no time and never replaces a dated row: "
+            "load the export folder (with manifest-summary.json) to apply it"
         )
     deleted = changes.apply_deletions(run.writer) if staged.deletes else changes.Deletions()
     run.stats.records_deleted += deleted.applied
