@@ -317,6 +317,22 @@ def comparison_intervals(table: pd.DataFrame, title: str = "") -> go.Figure:
     return fig
 
 
+def cost_per_launch_bars(frame: pd.DataFrame, x: str, title: str, currency: str = "USD", by_purchase_option: bool = False):
+    """Cost per launch by ``x``: bars at the median, p25–p75 whiskers (the Platforms and Instance types charts);
+    ``by_purchase_option`` groups them Spot / On-Demand in their colours."""
+    return median_bars(
+        frame,
+        x=x,
+        median="median_cost_per_launch",
+        low="p25_cost_per_launch",
+        high="p75_cost_per_launch",
+        group="purchase_option" if by_purchase_option else None,
+        title=title,
+        yaxis_title=f"{currency} per launch",
+        colors=PURCHASE_COLORS if by_purchase_option else None,
+    )
+
+
 def median_bars_by_workflow(frame: pd.DataFrame, workflow_types: list[str], currency: str = "USD") -> go.Figure:
     """One panel per workflow type (``workflow_types``, in order): cost per launch by instance type, bars p25–p75."""
     from plotly.subplots import make_subplots

@@ -111,16 +111,12 @@ def instance_type_chart(scope: frame.Scope, pooled) -> None:
             "Workflow type (by spend in the period)", ranked, key="instance_chart_workflow", help="The top by spend comes first."
         )
         st.plotly_chart(
-            charts.median_bars(
+            charts.cost_per_launch_bars(
                 by_workflow[by_workflow["workflow_type"] == workflow_type],
-                x="instance_type",
-                median="median_cost_per_launch",
-                low="p25_cost_per_launch",
-                high="p75_cost_per_launch",
-                group="purchase_option",
-                title=f"{workflow_type}: cost per launch, median, bars p25–p75",
-                yaxis_title=f"{currency} per launch",
-                colors=charts.PURCHASE_COLORS,
+                "instance_type",
+                f"{workflow_type}: cost per launch, median, bars p25–p75",
+                currency,
+                by_purchase_option=True,
             ),
             key="instance_cost_chart",
         )
@@ -133,16 +129,12 @@ def instance_type_chart(scope: frame.Scope, pooled) -> None:
         st.plotly_chart(charts.median_bars_by_workflow(by_workflow, ranked[:top], currency), key="instance_cost_chart")
     else:
         st.plotly_chart(
-            charts.median_bars(
+            charts.cost_per_launch_bars(
                 pooled,
-                x="instance_type",
-                median="median_cost_per_launch",
-                low="p25_cost_per_launch",
-                high="p75_cost_per_launch",
-                group="purchase_option",
-                title="Every workflow type pooled: cost per launch, median, bars p25–p75",
-                yaxis_title=f"{currency} per launch",
-                colors=charts.PURCHASE_COLORS,
+                "instance_type",
+                "Every workflow type pooled: cost per launch, median, bars p25–p75",
+                currency,
+                by_purchase_option=True,
             ),
             key="instance_cost_chart",
         )

@@ -46,15 +46,7 @@ if not timed.empty:
 
 left, right = st.columns(2)
 left.plotly_chart(
-    charts.median_bars(
-        chosen,
-        x="compute_platform",
-        median="median_cost_per_launch",
-        low="p25_cost_per_launch",
-        high="p75_cost_per_launch",
-        title="Cost per launch: median, bars p25–p75",
-        yaxis_title=f"{currency} per launch",
-    ),
+    charts.cost_per_launch_bars(chosen, "compute_platform", "Cost per launch: median, bars p25–p75", currency),
     key="platform_cost_chart",
 )
 right.plotly_chart(

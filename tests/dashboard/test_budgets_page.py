@@ -53,6 +53,28 @@ def open_budgets(monkeypatch, tmp_path, data_dir, who: str) -> AppTest:
     return at
 
 
+def _events(data_dir) -> list[dict]:
+    """Every audit event: pending, and merged into audit_events already (a job's commit merges them)."""
+    from warehouse.store import connect
+
+    con = connect(data_dir)
+    try:
+        merged = con.sql("SELECT * FROM audit_events").df().to_dict("records")
+    finally:
+        con.close()
+    return audit.pending_events(data_dir) + merged
+
+
+def event_ids(data_dir) -> set[str]:
+    return {e["event_id"] for e in _events(data_dir)}
+
+
+def budget_changes(data_dir, before: set[str]) -> list[dict]:
+    """The budget-change events recorded since ``before`` (the event ids then)."""
+    found = {e["event_id"]: e for e in _events(data_dir) if e["action"] == "budget-change" and e["event_id"] not in before}
+    return list(found.values())  # an event both pending and merged (a merge under way) is one event
+
+
 def spent(launches, consumer: str, first: date, through: date) -> Decimal:
     day = launches["launched_at"].dt.date
     mine = launches[(launches["consumer"] == consumer) & (day >= first) & (day <= through)]
@@ -83,7 +105,7 @@ def test_a_viewer_sees_only_their_consumers_budgets_and_no_form(monkeypatch, tmp
 
 def test_the_form_writes_the_budgets_file_and_the_audit_trail(monkeypatch, tmp_path, signed_in_data_dir, read_table):
     at = open_budgets(monkeypatch, tmp_path, signed_in_data_dir, "finance")
-    before = {e["event_id"] for e in audit.pending_events(signed_in_data_dir)}
+    before = event_ids(signed_in_data_dir)
     at.selectbox(key="budget_edit").set_value("Onc monthly").run()
     at.text_input(key="budget_amount_1").set_value("7500.25")
     at.text_input(key="budget_start_1").set_value("2025-02")
@@ -95,15 +117,7 @@ def test_the_form_writes_the_budgets_file_and_the_audit_trail(monkeypatch, tmp_p
     assert [b.name for b in written] == ["Onc monthly", "Neuro quarterly", "Grant"]  # the others kept, in order
     assert any('Budget "Onc monthly" edited' in s.value for s in at.success)
     assert read_table(at, "budgets_table").set_index("budget").loc["Onc monthly", "amount"] == Decimal("7500.25")
-    events = [e for e in audit.pending_events(signed_in_data_dir) if e["event_id"] not in before]
-    merged = [e for e in events if e["action"] == "budget-change"]
-    if not merged:  # a merge may have moved it into the table already
-        from warehouse.store import connect
-
-        con = connect(signed_in_data_dir)
-        merged = con.sql("SELECT * FROM audit_events WHERE action = 'budget-change'").df().to_dict("records")
-        con.close()
-    (event,) = merged
+    (event,) = budget_changes(signed_in_data_dir, before)
     assert event["actor"] == "fin@example.org" and event["role"] == "finance" and event["subject"] == "Onc monthly"
     assert "USD 7500.25" in event["detail"] and "was consumer oncology-research" in event["detail"]
 
@@ -121,22 +135,14 @@ def test_a_bad_amount_in_the_form_is_refused_and_nothing_is_written(monkeypatch,
 
 def test_finance_removes_a_budget_and_the_trail_says_what_it_was(monkeypatch, tmp_path, signed_in_data_dir):
     at = open_budgets(monkeypatch, tmp_path, signed_in_data_dir, "finance")
-    before = {e["event_id"] for e in audit.pending_events(signed_in_data_dir)}
+    before = event_ids(signed_in_data_dir)
     at.selectbox(key="budget_edit").set_value("Neuro quarterly").run()
     next(b for b in at.button if b.label == 'Remove "Neuro quarterly"').click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     written = parse_budgets((tmp_path / "budgets.toml").read_text())
     assert [b.name for b in written] == ["Onc monthly", "Grant"]
     assert any('Budget "Neuro quarterly" removed' in s.value for s in at.success)
-    events = [e for e in audit.pending_events(signed_in_data_dir) if e["event_id"] not in before]
-    removed = [e for e in events if e["action"] == "budget-change"]
-    if not removed:  # a merge may have moved it into the table already
-        from warehouse.store import connect
-
-        con = connect(signed_in_data_dir)
-        removed = con.sql("SELECT * FROM audit_events WHERE detail LIKE 'removed%'").df().to_dict("records")
-        con.close()
-    (event,) = removed
+    (event,) = budget_changes(signed_in_data_dir, before)
     assert event["subject"] == "Neuro quarterly" and "removed (was consumer neuro-genomics" in event["detail"]
     assert "USD 100000.00" in event["detail"] and event["actor"] == "fin@example.org"
 
