@@ -15,3 +15,15 @@ def fixture_items() -> list[dict]:
 @pytest.fixture
 def items_file() -> Path:
     return ITEMS
+
+
+def create_launches_table(client, name: str, items: list[dict] = ()) -> None:
+    """A DynamoDB launches table keyed by launch_id (moto), holding ``items``."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "launch_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "launch_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for item in items:
+        client.put_item(TableName=name, Item=item)

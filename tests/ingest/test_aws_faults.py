@@ -33,6 +33,7 @@ from core.crash import CRASH_ENV
 from core.settings import load_settings
 from ingest.__main__ import main
 from ingest.cost_explorer.jobs import ingest_cost_explorer
+from tests.ingest.conftest import create_launches_table
 from warehouse.store import STAGING_PREFIX, connect, read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,6 +126,8 @@ def server():
     moto.start()
     host, port = moto.get_host_and_port()
     url = f"http://{host}:{port}"
+    # the threaded server shares moto's in-process state: start from none, whatever ran before in this process
+    requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
     yield url
     moto.stop()
     for k, v in saved.items():
@@ -138,12 +141,7 @@ def server():
 def table(server) -> tuple[int, Decimal]:
     """The launches table on the moto server; returns the count and Decimal sum of totalCost of its good items."""
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=server)
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "launch_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "launch_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_launches_table(client, TABLE)
     good = [i for i in (json.loads(line)["Item"] for line in ITEMS.read_text().splitlines() if line.strip()) if "launch_id" in i]
     good = [i for i in good if i.get("status", {}).get("S") in ("COMPLETE", "FAILED", "RUNNING")][:4]
     items = []

@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from ingest.__main__ import main
+from tests.ingest.conftest import create_launches_table
 from tests.ingest.test_incremental_export import T0, change, write_export
 
 RECORDS = {
@@ -84,15 +85,7 @@ def test_one_attribute_per_status_is_recognised(tmp_path, capsys):
 def test_it_samples_the_table(aws_env, fixture_items, tmp_path, capsys):
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="launches-check",
-            KeySchema=[{"AttributeName": "launch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "launch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for item in fixture_items:
-            if "launch_id" in item:
-                client.put_item(TableName="launches-check", Item=item)
+        create_launches_table(client, "launches-check", [i for i in fixture_items if "launch_id" in i])
         assert main(["dynamodb-check", "--table", "launches-check", "--sample", "3", "--region", "us-east-1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("dynamodb-check · dynamodb://launches-check · 3 item(s) sampled")

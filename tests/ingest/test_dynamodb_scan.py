@@ -9,18 +9,14 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from ingest.__main__ import main
+from tests.ingest.conftest import create_launches_table
 from warehouse.store import connect
 
 TABLE = "workflow-launches"
 
 
 def _create_table(client, items, copies=1):
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "launch_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "launch_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_launches_table(client, TABLE)
     good = [i for i in items if "launch_id" in i]
     for n in range(copies):
         for item in good:

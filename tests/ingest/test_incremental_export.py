@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ingest.__main__ import main
+from tests.ingest.conftest import create_launches_table
 from warehouse.store import connect
 
 WHEN = "2025-05-01T00:00:00.000Z"
@@ -187,14 +188,7 @@ def test_a_scan_that_no_longer_holds_a_launch_says_so(aws_env, fixture_items, tm
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="workflow-launches",
-            KeySchema=[{"AttributeName": "launch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "launch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for item in _good(fixture_items):
-            client.put_item(TableName="workflow-launches", Item=item)
+        create_launches_table(client, "workflow-launches", _good(fixture_items))
         assert main(["dynamodb", "--data-dir", str(tmp_path)]) == 0
         client.delete_item(TableName="workflow-launches", Key={"launch_id": {"S": "wl-a3"}})
         capsys.readouterr()
