@@ -68,18 +68,22 @@ def _dynamodb_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="re-parse every page, even pages unchanged since the last scan")
 
 
-def _dynamodb(args, settings: Settings):
-    from ingest.dynamodb import jobs
-
-    ddb = settings.dynamodb
-    ddb = replace(
+def _table_options(args, ddb):
+    """``[dynamodb]`` with the table, region, profile and endpoint the command line gives in place of the config's."""
+    return replace(
         ddb,
         table=args.table or ddb.table,
-        segments=args.segments or ddb.segments,
         region=args.region or ddb.region,
         profile=args.profile or ddb.profile,
         endpoint_url=args.endpoint_url or ddb.endpoint_url,
     )
+
+
+def _dynamodb(args, settings: Settings):
+    from ingest.dynamodb import jobs
+
+    ddb = _table_options(args, settings.dynamodb)
+    ddb = replace(ddb, segments=args.segments or ddb.segments)
     _at_least_one(ddb.segments, "--segments")
     return jobs.ingest_dynamodb(replace(settings, dynamodb=ddb), full=args.full)
 
@@ -107,14 +111,7 @@ def _check(args, settings: Settings):
     _at_least_one(args.sample, "--sample")
     if args.location and args.table:
         raise ConfigError("give an export LOCATION or --table, not both")
-    ddb = settings.dynamodb
-    ddb = replace(
-        ddb,
-        table=args.table or ddb.table,
-        region=args.region or ddb.region,
-        profile=args.profile or ddb.profile,
-        endpoint_url=args.endpoint_url or ddb.endpoint_url,
-    )
+    ddb = _table_options(args, settings.dynamodb)
     session = _session(args) if args.location else aws.make_session(ddb.profile, ddb.region)
     return check_source(replace(settings, dynamodb=ddb), args.location, args.sample, session)
 
