@@ -489,3 +489,17 @@ def test_every_task_of_every_real_trace_is_read_without_a_reject(tmp_path):
     assert one(con, "SELECT count(*) FROM quarantine") == (0,)
     assert one(con, "SELECT count(*) FROM launches") == (3,)
     assert one(con, "SELECT count(*) FROM launch_tasks") == (sum(counts.values()),)
+
+
+def test_a_real_trace_records_what_its_tasks_wrote_as_the_runs_output_size(tmp_path):
+    # wchar in Nextflow's human sizes ("468 B", "1.2 MB", "3.4 GB"; 1024-based), summed here over every task line
+    unit = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+    wrote = Decimal(0)
+    for r in rows(OPENPROBLEMS):
+        if r["wchar"] not in ("", "-"):
+            number, size = r["wchar"].split(" ")
+            wrote += Decimal(number) * unit[size]
+    assert wrote > 19 * 2**30  # nineteen tasks wrote gigabytes
+    assert ingest(OPENPROBLEMS, *RUN, "--region", "us-east-1", data_dir=tmp_path) == 0
+    (output_gb,) = one(connect(tmp_path), "SELECT output_size_gb FROM launches")
+    assert float(output_gb) == pytest.approx(float(wrote / 2**30), rel=1e-9)
